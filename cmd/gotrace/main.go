@@ -1,0 +1,186 @@
+// Command gotrace runs bpftrace-style tracing scripts.
+//
+//	gotrace -e 'tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }'
+//	gotrace script.gt [ARGS...]
+//	gotrace -l 'tracepoint:sched:*'
+//
+// It is a thin client of package runtime, which does all the work.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gotrace/gotrace/lang/diag"
+	"github.com/gotrace/gotrace/runtime"
+)
+
+// version is the gotrace release.
+const version = "v0.1.0"
+
+const usage = `usage: gotrace [options] -e 'PROGRAM' [ARGS...]
+       gotrace [options] FILE [ARGS...]
+       gotrace -l [PATTERN]
+
+Runs a bpftrace-style tracing program. ARGS are the program's positional
+parameters ($1, $2, ... and $# for their count).
+
+options:
+  -e PROGRAM     run PROGRAM
+  -q             quiet: do not print "Attached N probes"
+  -l [PATTERN]   list probes (tracepoints, software events) matching PATTERN
+  -d [WHAT]      print the AST (ast), the generated code (codegen) or both
+                 (all, the default) and exit without running
+  -V, --version  print the version
+  -h, --help     show this help
+
+Ctrl-C or SIGTERM stops tracing: END probes run, maps print, probes detach.
+`
+
+// options are the parsed command line.
+type options struct {
+	program  string // -e
+	file     string
+	params   []string
+	quiet    bool
+	list     bool
+	pattern  string
+	dump     string
+	showHelp bool
+	showVer  bool
+}
+
+// errUsage marks command-line mistakes (exit status 2).
+var errUsage = errors.New("usage")
+
+func parseArgs(args []string) (*options, error) {
+	o := &options{}
+	haveProgram := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if haveProgram || a == "-" || len(a) < 2 || a[0] != '-' {
+			if !haveProgram && o.program == "" && !o.list {
+				o.file = a
+				haveProgram = true
+				continue
+			}
+			if o.list && o.pattern == "" && !haveProgram {
+				o.pattern = a
+				continue
+			}
+			o.params = append(o.params, a)
+			haveProgram = true
+			continue
+		}
+		switch a {
+		case "--":
+			rest := args[i+1:]
+			if o.program == "" && !o.list && len(rest) > 0 {
+				o.file, rest = rest[0], rest[1:]
+			}
+			o.params = append(o.params, rest...)
+			i = len(args)
+		case "-e":
+			if i+1 >= len(args) {
+				return nil, fmt.Errorf("%w: -e needs a program", errUsage)
+			}
+			i++
+			o.program = args[i]
+		case "-q":
+			o.quiet = true
+		case "-l":
+			o.list = true
+		case "-d":
+			o.dump = "all"
+			if i+1 < len(args) {
+				switch args[i+1] {
+				case "ast", "codegen", "all":
+					i++
+					o.dump = args[i]
+				}
+			}
+		case "-h", "--help", "-help":
+			o.showHelp = true
+		case "-V", "--version", "-version":
+			o.showVer = true
+		default:
+			return nil, fmt.Errorf("%w: unknown option %s", errUsage, a)
+		}
+	}
+	return o, nil
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "gotrace: %v\n\n%s", err, usage)
+		return 2
+	}
+	switch {
+	case o.showHelp:
+		fmt.Fprint(stdout, usage)
+		return 0
+	case o.showVer:
+		fmt.Fprintf(stdout, "gotrace %s\n", version)
+		return 0
+	case o.list:
+		return listProbes(o.pattern, stdout, stderr)
+	}
+	name, text := "-e", o.program
+	switch {
+	case o.program != "" && o.file != "":
+		fmt.Fprintf(stderr, "gotrace: give either -e PROGRAM or a FILE, not both\n")
+		return 2
+	case o.program == "" && o.file == "":
+		fmt.Fprintf(stderr, "gotrace: no program given\n\n%s", usage)
+		return 2
+	case o.file != "":
+		b, err := os.ReadFile(o.file)
+		if err != nil {
+			fmt.Fprintf(stderr, "gotrace: %v\n", err)
+			return 1
+		}
+		name, text = o.file, string(b)
+	}
+
+	script, err := runtime.Compile(name, text, runtime.CompileOptions{Params: o.params})
+	if err != nil {
+		printError(stderr, err)
+		return 1
+	}
+	if o.dump != "" {
+		if err := script.Dump(stdout, o.dump); err != nil {
+			printError(stderr, err)
+			return 1
+		}
+		return 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	status, err := script.Run(ctx, runtime.RunOptions{Stdout: stdout, Stderr: stderr, Quiet: o.quiet})
+	if err != nil {
+		printError(stderr, err)
+		return 1
+	}
+	return status
+}
+
+// printError shows script errors as they are (they carry file:line:col and
+// a caret) and other errors with a prefix.
+func printError(w io.Writer, err error) {
+	var dl *diag.List
+	if errors.As(err, &dl) {
+		fmt.Fprintln(w, dl.Error())
+		return
+	}
+	fmt.Fprintf(w, "gotrace: error: %v\n", err)
+}

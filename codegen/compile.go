@@ -1,0 +1,157 @@
+package codegen
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/check"
+	"github.com/gotrace/gotrace/lang/diag"
+	"github.com/gotrace/gotrace/stdlib"
+	"github.com/gotrace/gotrace/stdlib/probes"
+)
+
+// Options tune code generation.
+type Options struct {
+	// RingBufferSize is the size of the event ring buffer in bytes (a power
+	// of two, multiple of the page size). Zero means 1 MiB.
+	RingBufferSize uint32
+	// MaxMapKeys bounds every hash map. Zero means 4096, as in bpftrace.
+	MaxMapKeys uint32
+}
+
+// Compile generates the programs of a checked script. Errors are returned
+// as a *diag.List pointing at the source.
+func Compile(src *diag.Source, prog *ast.Program, info *check.Info, lib *stdlib.Library, opts Options) (out *Output, err error) {
+	if opts.RingBufferSize == 0 {
+		opts.RingBufferSize = 1 << 20
+	}
+	if opts.MaxMapKeys == 0 {
+		opts.MaxMapKeys = 4096
+	}
+	c := &compiler{
+		src:  src,
+		info: info,
+		lib:  lib,
+		opts: opts,
+		errs: &diag.List{Src: src},
+		out:  &Output{Specs: map[string]*ebpf.MapSpec{}},
+		maps: map[string]*Map{},
+	}
+	defer func() {
+		// An internal invariant failed: report it as an error, never crash
+		// the user's session.
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("internal code generator error: %v", r)
+		}
+	}()
+	c.declareInternalMaps()
+	c.declareMaps()
+	for i, pi := range info.Probes {
+		for _, t := range pi.Targets {
+			c.out.ProbeNames = append(c.out.ProbeNames, t.Name)
+		}
+		for _, t := range pi.Targets {
+			p := c.program(i, pi, t)
+			if p != nil {
+				c.out.Programs = append(c.out.Programs, p)
+			}
+		}
+	}
+	if err := c.errs.Err(); err != nil {
+		return nil, err
+	}
+	return c.out, nil
+}
+
+type compiler struct {
+	src  *diag.Source
+	info *check.Info
+	lib  *stdlib.Library
+	opts Options
+	errs *diag.List
+	out  *Output
+	maps map[string]*Map
+}
+
+func (c *compiler) declareInternalMaps() {
+	c.out.Specs[EventsMap] = &ebpf.MapSpec{
+		Name:       "gt_events",
+		Type:       ebpf.RingBuf,
+		MaxEntries: c.opts.RingBufferSize,
+	}
+	c.out.Specs[LostMap] = &ebpf.MapSpec{
+		Name:       "gt_lost",
+		Type:       ebpf.PerCPUArray,
+		KeySize:    4,
+		ValueSize:  8,
+		MaxEntries: 1,
+	}
+}
+
+// probeIndex returns the `probe` builtin's value for target t.
+func (c *compiler) probeIndex(t *probes.Target) int64 {
+	for i, n := range c.out.ProbeNames {
+		if n == t.Name {
+			return int64(i)
+		}
+	}
+	return -1
+}
+
+// program generates the program of probe block pi for target t.
+func (c *compiler) program(index int, pi *check.ProbeInfo, t *probes.Target) *Program {
+	g := &gen{c: c, target: t, probe: pi, vars: map[string]int16{}}
+	g.at(pi.Probe.At)
+	g.prologue()
+	body := pi.Probe.Body
+	if pi.Probe.Predicate != nil {
+		g.at(pi.Probe.Predicate.Pos())
+		mark := g.frame.mark()
+		cond := g.intExpr(pi.Probe.Predicate)
+		g.emit(asm.JEq.Imm(g.reg(cond), 0, g.exitLabel))
+		g.free(cond)
+		g.frame.reset(mark)
+	}
+	g.block(body)
+	g.at(body.Close)
+	g.label(g.exitLabel)
+	g.emit(asm.Mov.Imm(asm.R0, 0), asm.Return())
+	if g.frame.overflow() {
+		c.errs.Add(pi.Probe.At, "this probe needs %d bytes of stack; the kernel allows %d", g.frame.max, maxStack).Hint =
+			"split long printf() calls or use fewer string variables in this probe"
+		return nil
+	}
+	name := progName(t.Provider.Name, index)
+	return &Program{
+		Probe:  index,
+		Target: t,
+		Spec: &ebpf.ProgramSpec{
+			Name:         name,
+			Type:         t.Provider.ProgType,
+			Instructions: g.insns,
+			License:      "GPL",
+		},
+		StackSize: g.frame.max,
+	}
+}
+
+// progName is the kernel-visible program name: at most 15 characters of
+// [A-Za-z0-9_].
+func progName(provider string, index int) string {
+	n := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, provider)
+	suffix := "_" + strconv.Itoa(index)
+	if len(n)+len(suffix) > 15 {
+		n = n[:15-len(suffix)]
+	}
+	return n + suffix
+}

@@ -1,0 +1,129 @@
+package codegen
+
+import (
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/types"
+)
+
+// addEvent registers an event description and returns it with its ID.
+func (g *gen) addEvent(ev *Event) *Event {
+	ev.ID = len(g.c.out.Events)
+	g.c.out.Events = append(g.c.out.Events, ev)
+	return ev
+}
+
+// recordLayout assigns each value an 8-byte aligned offset after the
+// record's u64 event ID.
+func recordLayout(ts []*types.Type) ([]Field, int) {
+	fields := make([]Field, len(ts))
+	off := 8
+	for i, t := range ts {
+		fields[i] = Field{Offset: off, Type: t}
+		off += (t.StorageSize() + 7) &^ 7
+	}
+	return fields, off
+}
+
+// output emits one ring buffer record: reserve, write the event ID and the
+// values straight into the reserved space, submit. When the buffer is full
+// the record is dropped and counted in the lost map, which the runtime
+// reports. The values are computed while the reservation is held, so no
+// stack copy is needed.
+func (g *gen) output(ev *Event, values []ast.Expr) {
+	size := 8
+	if len(ev.Args) > 0 {
+		last := ev.Args[len(ev.Args)-1]
+		size = last.Offset + ((last.Type.StorageSize() + 7) &^ 7)
+	}
+	g.flushAll()
+	g.emit(
+		asm.LoadMapPtr(asm.R1, 0).WithReference(EventsMap),
+		asm.Mov.Imm(asm.R2, int32(size)),
+		asm.Mov.Imm(asm.R3, 0),
+		asm.FnRingbufReserve.Call(),
+	)
+	lost, done := g.newLabel(), g.newLabel()
+	g.emit(asm.JEq.Imm(asm.R0, 0, lost))
+	rec := g.newTmp()
+	r := rec.reg
+	g.emit(asm.Mov.Reg(r, asm.R0))
+	g.emit(storeImm64(r, 0, int64(ev.ID)))
+	for i, v := range values {
+		f := ev.Args[i]
+		g.valueInto(v, f.Type, place{base: rec, off: int16(f.Offset)}, false)
+	}
+	g.loadTmp(asm.R1, rec)
+	g.emit(asm.Mov.Imm(asm.R2, 0), asm.FnRingbufSubmit.Call())
+	g.free(rec)
+	g.flushAll()
+	g.emit(asm.Ja.Label(done))
+	g.label(lost)
+	g.countLost()
+	g.label(done)
+}
+
+// countLost adds one to this CPU's lost-record counter.
+func (g *gen) countLost() {
+	key := stackPlace(g.frame.alloc(8))
+	skip := g.newLabel()
+	g.emit(
+		asm.StoreImm(asm.RFP, key.off, 0, asm.Word),
+		asm.LoadMapPtr(asm.R1, 0).WithReference(LostMap),
+	)
+	g.addrOf(asm.R2, key)
+	g.emit(
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, skip),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord),
+		asm.Add.Imm(asm.R1, 1),
+		asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord),
+	)
+	g.label(skip)
+}
+
+// printf sends the arguments; the runtime formats them.
+func (g *gen) printf(e *ast.Call) {
+	args := e.Args[1:]
+	ts := make([]*types.Type, len(args))
+	for i, a := range args {
+		ts[i] = g.typeOf(a)
+	}
+	fields, _ := recordLayout(ts)
+	ev := g.addEvent(&Event{Kind: PrintfEvent, Printf: g.c.info.Printf[e], Args: fields})
+	g.output(ev, args)
+}
+
+// exit sends an exit record and ends this run of the program.
+func (g *gen) exit(e *ast.Call) {
+	ev := &Event{Kind: ExitEvent}
+	var values []ast.Expr
+	if len(e.Args) == 1 {
+		ev.Args, _ = recordLayout([]*types.Type{types.Int64})
+		values = e.Args
+	}
+	g.output(g.addEvent(ev), values)
+	g.emit(asm.Ja.Label(g.exitLabel))
+}
+
+// mapEvent asks the runtime to print, clear or zero a map.
+func (g *gen) mapEvent(kind EventKind, e *ast.Call) {
+	m := g.mapOf(e.Args[0].(*ast.MapRef))
+	ev := &Event{Kind: kind, Map: m}
+	if kind == PrintMapEvent {
+		if len(e.Args) > 1 {
+			ev.Top = g.c.info.Consts[e.Args[1]]
+		}
+		if len(e.Args) > 2 {
+			ev.Div = g.c.info.Consts[e.Args[2]]
+		}
+	}
+	g.output(g.addEvent(ev), nil)
+}
+
+// printValue sends print(value).
+func (g *gen) printValue(e *ast.Call) {
+	fields, _ := recordLayout([]*types.Type{g.typeOf(e.Args[0])})
+	g.output(g.addEvent(&Event{Kind: PrintValueEvent, Args: fields}), e.Args)
+}

@@ -1,0 +1,308 @@
+package codegen
+
+import (
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/stdlib"
+)
+
+// intExpr generates an integer expression and returns a fresh tmp holding
+// its 64-bit value (sign- or zero-extended from its type's width). The caller
+// owns the tmp: it may change it in place (after g.clobber) and must free it.
+func (g *gen) intExpr(e ast.Expr) *tmp {
+	if v, ok := g.c.info.Consts[e]; ok {
+		return g.constTmp(v)
+	}
+	switch e := e.(type) {
+	case *ast.Paren:
+		return g.intExpr(e.X)
+	case *ast.Ident:
+		return g.builtinInt(e)
+	case *ast.Var:
+		t := g.newTmp()
+		g.emit(asm.LoadMem(t.reg, asm.RFP, g.vars[e.Name], asm.DWord))
+		return t
+	case *ast.MapRef:
+		return g.mapReadInt(e)
+	case *ast.Call:
+		return g.callInt(e)
+	case *ast.Unary:
+		return g.unary(e)
+	case *ast.Binary:
+		return g.binary(e)
+	case *ast.Ternary:
+		return g.ternaryInt(e)
+	case *ast.Cast:
+		return g.cast(e)
+	case *ast.FieldAccess:
+		return g.argsFieldInt(e)
+	case *ast.Index:
+		return g.argsIndexInt(e)
+	}
+	panic("unexpected integer expression")
+}
+
+func (g *gen) constTmp(v int64) *tmp {
+	t := g.newTmp()
+	if v >= -1<<31 && v < 1<<31 {
+		g.emit(asm.Mov.Imm(t.reg, int32(v)))
+	} else {
+		g.emit(asm.LoadImm(t.reg, v, asm.DWord))
+	}
+	return t
+}
+
+// clobber marks t's stack copy stale before t is changed in place.
+func (g *gen) clobber(t *tmp) asm.Register {
+	r := g.reg(t)
+	t.hasSlot = false
+	return r
+}
+
+func (g *gen) builtinInt(e *ast.Ident) *tmp {
+	v := g.c.info.Vars[e]
+	if v.Name == "probe" {
+		return g.constTmp(g.c.probeIndex(g.target))
+	}
+	v.Emit(g)
+	t := g.newTmp()
+	g.emit(asm.Mov.Reg(t.reg, asm.R0))
+	return t
+}
+
+// callInt generates a value function with an integer result.
+func (g *gen) callInt(e *ast.Call) *tmp {
+	f := g.c.info.Funcs[e]
+	g.callArgsTo(e, f, nil)
+	t := g.newTmp()
+	g.emit(asm.Mov.Reg(t.reg, asm.R0))
+	return t
+}
+
+// callArgsTo evaluates the arguments, loads them into R2.., loads the
+// destination address into R1 when dst is non-nil, and emits f.
+func (g *gen) callArgsTo(e *ast.Call, f *stdlib.Func, dst *place) {
+	argTypes := make([]*types.Type, len(e.Args))
+	tmps := make([]*tmp, len(e.Args))
+	for i, a := range e.Args {
+		argTypes[i] = g.typeOf(a)
+		tmps[i] = g.intExpr(a)
+	}
+	for i, t := range tmps {
+		g.loadTmp(asm.R2+asm.Register(i), t)
+		g.free(t)
+	}
+	if dst != nil {
+		g.addrOf(asm.R1, *dst)
+	}
+	f.Emit(g, argTypes)
+}
+
+func (g *gen) unary(e *ast.Unary) *tmp {
+	x := g.intExpr(e.X)
+	r := g.clobber(x)
+	switch e.Op {
+	case "-":
+		g.emit(asm.Neg.Imm(r, 0))
+	case "~":
+		g.emit(asm.Xor.Imm(r, -1))
+	case "!":
+		g.boolify(r, asm.JEq)
+	}
+	return x
+}
+
+// boolify sets r to 1 when `r op 0` holds, else 0.
+func (g *gen) boolify(r asm.Register, op asm.JumpOp) {
+	yes, end := g.newLabel(), g.newLabel()
+	g.emit(op.Imm(r, 0, yes), asm.Mov.Imm(r, 0), asm.Ja.Label(end))
+	g.label(yes)
+	g.emit(asm.Mov.Imm(r, 1))
+	g.label(end)
+}
+
+// signedOp reports whether an operation on x and y is signed, after C's
+// usual arithmetic conversions in 64 bits (see check.promote).
+func signedOp(x, y *types.Type) bool {
+	unsigned := func(t *types.Type) bool { return t.Kind == types.Pointer || (!t.Signed && t.Size == 8) }
+	return !unsigned(x) && !unsigned(y)
+}
+
+var arithOps = map[string]asm.ALUOp{
+	"+": asm.Add, "-": asm.Sub, "*": asm.Mul, "/": asm.Div, "%": asm.Mod,
+	"&": asm.And, "|": asm.Or, "^": asm.Xor, "<<": asm.LSh, ">>": asm.RSh,
+}
+
+func (g *gen) binary(e *ast.Binary) *tmp {
+	switch e.Op {
+	case "&&", "||":
+		return g.logical(e)
+	}
+	xt, yt := g.typeOf(e.X), g.typeOf(e.Y)
+	if xt.IsString() {
+		return g.stringCompare(e)
+	}
+	signed := signedOp(xt, yt)
+	x := g.intExpr(e.X)
+	y := g.intExpr(e.Y)
+	rx, ry := g.reg2(x, y)
+	g.clobber(x)
+	if op, ok := arithOps[e.Op]; ok {
+		if signed {
+			switch op {
+			case asm.Div:
+				op = asm.SDiv
+			case asm.Mod:
+				op = asm.SMod
+			case asm.RSh:
+				op = asm.ArSh
+			}
+		}
+		g.emit(op.Reg(rx, ry))
+		g.free(y)
+		return x
+	}
+	jop := compareOp(e.Op, signed)
+	yes, end := g.newLabel(), g.newLabel()
+	g.emit(jop.Reg(rx, ry, yes), asm.Mov.Imm(rx, 0), asm.Ja.Label(end))
+	g.label(yes)
+	g.emit(asm.Mov.Imm(rx, 1))
+	g.label(end)
+	g.free(y)
+	return x
+}
+
+func compareOp(op string, signed bool) asm.JumpOp {
+	switch op {
+	case "==":
+		return asm.JEq
+	case "!=":
+		return asm.JNE
+	}
+	if signed {
+		return map[string]asm.JumpOp{"<": asm.JSLT, "<=": asm.JSLE, ">": asm.JSGT, ">=": asm.JSGE}[op]
+	}
+	return map[string]asm.JumpOp{"<": asm.JLT, "<=": asm.JLE, ">": asm.JGT, ">=": asm.JGE}[op]
+}
+
+// resultSlot returns a tmp that lives only in a fresh stack slot; branches
+// store their result there so that they agree at the join.
+func (g *gen) resultSlot() *tmp {
+	return &tmp{hasSlot: true, slot: g.frame.alloc(8)}
+}
+
+// branchIfZero jumps to label when t is zero, after evicting every tmp so
+// that the state at the label matches the fall-through path's.
+func (g *gen) branchIf(t *tmp, op asm.JumpOp, label string) {
+	r := g.reg(t)
+	g.free(t)
+	g.flushAll()
+	g.emit(op.Imm(r, 0, label))
+}
+
+// logical generates short-circuit && and ||.
+func (g *gen) logical(e *ast.Binary) *tmp {
+	res := g.resultSlot()
+	short, end := g.newLabel(), g.newLabel()
+	shortOn, shortVal := asm.JEq, int32(0) // &&: stop at the first false
+	if e.Op == "||" {
+		shortOn, shortVal = asm.JNE, 1
+	}
+	g.branchIf(g.intExpr(e.X), shortOn, short)
+	g.branchIf(g.intExpr(e.Y), shortOn, short)
+	g.emit(storeImm64(asm.RFP, res.slot, int64(1-shortVal)), asm.Ja.Label(end))
+	g.label(short)
+	g.emit(storeImm64(asm.RFP, res.slot, int64(shortVal)))
+	g.label(end)
+	return res
+}
+
+func (g *gen) ternaryInt(e *ast.Ternary) *tmp {
+	res := g.resultSlot()
+	els, end := g.newLabel(), g.newLabel()
+	g.branchIf(g.intExpr(e.Cond), asm.JEq, els)
+	g.storeResult(res, g.intExpr(e.Then))
+	g.emit(asm.Ja.Label(end))
+	g.label(els)
+	g.storeResult(res, g.intExpr(e.Else))
+	g.label(end)
+	return res
+}
+
+func (g *gen) storeResult(res, v *tmp) {
+	g.emit(asm.StoreMem(asm.RFP, res.slot, g.reg(v), asm.DWord))
+	g.free(v)
+	g.flushAll()
+}
+
+// cast truncates to the target width with C semantics.
+func (g *gen) cast(e *ast.Cast) *tmp {
+	t := g.typeOf(e)
+	x := g.intExpr(e.X)
+	r := g.clobber(x)
+	if t == types.Bool {
+		g.boolify(r, asm.JNE)
+		return x
+	}
+	g.extend(r, t)
+	return x
+}
+
+// extend sign- or zero-extends the low t.Size bytes of r to 64 bits.
+func (g *gen) extend(r asm.Register, t *types.Type) {
+	if t.Size >= 8 {
+		return
+	}
+	shift := int32(64 - 8*t.Size)
+	if t.Signed {
+		g.emit(asm.LSh.Imm(r, shift), asm.ArSh.Imm(r, shift))
+	} else if t.Size == 4 {
+		g.emit(asm.Mov.Reg32(r, r))
+	} else {
+		g.emit(asm.And.Imm(r, int32(1)<<(8*t.Size)-1))
+	}
+}
+
+// argsField finds the args field accessed by e.
+func (g *gen) argsField(e *ast.FieldAccess) types.Field {
+	f, ok := g.target.Args.Field(e.Name)
+	if !ok {
+		panic("args field vanished: " + e.Name)
+	}
+	return f
+}
+
+var sizeOf = map[int]asm.Size{1: asm.Byte, 2: asm.Half, 4: asm.Word, 8: asm.DWord}
+
+// argsFieldInt loads an integer or pointer field of a tracepoint record
+// directly from the context.
+func (g *gen) argsFieldInt(e *ast.FieldAccess) *tmp {
+	f := g.argsField(e)
+	return g.ctxLoad(f.Offset, f.Type)
+}
+
+func (g *gen) ctxLoad(off int, t *types.Type) *tmp {
+	x := g.newTmp()
+	g.emit(
+		asm.LoadMem(x.reg, asm.RFP, g.ctxSlot, asm.DWord),
+		asm.LoadMem(x.reg, x.reg, int16(off), sizeOf[t.Size]),
+	)
+	if t.Kind == types.Int && t.Signed {
+		g.extend(x.reg, t)
+	}
+	return x
+}
+
+// argsIndexInt loads args.array[constant].
+func (g *gen) argsIndexInt(e *ast.Index) *tmp {
+	fa, ok := e.X.(*ast.FieldAccess)
+	if !ok {
+		panic("index of a non-field")
+	}
+	f := g.argsField(fa)
+	i := g.c.info.Consts[e.Index]
+	elem := f.Type.Elem
+	return g.ctxLoad(f.Offset+int(i)*elem.Size, elem)
+}

@@ -1,0 +1,189 @@
+package codegen
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/check"
+	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/stdlib/probes"
+)
+
+// gen generates one program. It implements stdlib.Emitter so that table
+// entries can emit their own instructions.
+type gen struct {
+	c      *compiler
+	target *probes.Target
+	probe  *check.ProbeInfo
+
+	insns   asm.Instructions
+	pending string // label to put on the next instruction
+	labels  int
+	pos     ast.Pos // source position being compiled, for annotations
+
+	regs  regFile
+	frame frame
+	// ctxSlot holds the context pointer (R1 at entry).
+	ctxSlot int16
+	// vars maps scratch variable names to their stack offsets.
+	vars      map[string]int16
+	exitLabel string
+}
+
+// srcLine annotates instructions with the script line they came from; -d
+// and verifier errors show it.
+type srcLine struct {
+	file string
+	line int
+	text string
+}
+
+func (s srcLine) String() string { return fmt.Sprintf("%s:%d: %s", s.file, s.line, s.text) }
+
+// at sets the source position for the instructions that follow.
+func (g *gen) at(p ast.Pos) {
+	if p.IsValid() {
+		g.pos = p
+	}
+}
+
+// emit appends instructions, attaching a pending label to the first and the
+// current source line to each.
+func (g *gen) emit(insns ...asm.Instruction) {
+	for _, ins := range insns {
+		if g.pending != "" {
+			if ins.Symbol() != "" {
+				// Two labels on one spot: the first gets a no-op jump.
+				g.insns = append(g.insns, nopJump().WithSymbol(g.pending))
+			} else {
+				ins = ins.WithSymbol(g.pending)
+			}
+			g.pending = ""
+		}
+		if g.pos.IsValid() && ins.Source() == nil {
+			ins = ins.WithSource(srcLine{g.c.src.Name, g.pos.Line, g.c.src.Line(g.pos.Line)})
+		}
+		g.insns = append(g.insns, ins)
+	}
+}
+
+// Emit implements stdlib.Emitter.
+func (g *gen) Emit(insns ...asm.Instruction) {
+	for _, ins := range insns {
+		// Table entries put labels directly on instructions; route them
+		// through label() so they can coincide with pending ones.
+		if sym := ins.Symbol(); sym != "" {
+			g.label(sym)
+			ins = ins.WithSymbol("")
+		}
+		g.emit(ins)
+	}
+}
+
+// newLabel returns a fresh label name.
+func (g *gen) newLabel() string {
+	g.labels++
+	return "L" + strconv.Itoa(g.labels)
+}
+
+// Label implements stdlib.Emitter.
+func (g *gen) Label() string { return g.newLabel() }
+
+// label places name on the next emitted instruction.
+func (g *gen) label(name string) {
+	if g.pending != "" {
+		g.insns = append(g.insns, nopJump().WithSymbol(g.pending))
+	}
+	g.pending = name
+}
+
+// nopJump is a jump to the next instruction, used to carry a label.
+func nopJump() asm.Instruction {
+	return asm.Instruction{OpCode: asm.Ja.Op(asm.ImmSource)}
+}
+
+// Target implements stdlib.Emitter.
+func (g *gen) Target() *probes.Target { return g.target }
+
+// LoadArg implements stdlib.Emitter: probe argument n into dst.
+func (g *gen) LoadArg(n int, dst asm.Register) {
+	g.emit(asm.LoadMem(dst, asm.RFP, g.ctxSlot, asm.DWord))
+	switch g.target.Provider.Access {
+	case probes.RawArgs:
+		g.emit(asm.LoadMem(dst, dst, int16(8*n), asm.DWord))
+	default:
+		panic("argN on a probe without raw arguments")
+	}
+}
+
+// LoadStartTime implements stdlib.Emitter. The constant is patched by the
+// runtime just before loading (see StartTimeSymbol).
+func (g *gen) LoadStartTime(dst asm.Register) {
+	g.emit(asm.LoadImm(dst, 0, asm.DWord).WithReference(StartTimeSymbol))
+}
+
+// StartTimeSymbol marks the LoadImm instructions whose constant the runtime
+// replaces with the boot-clock time at which tracing started.
+const StartTimeSymbol = "gotrace_start_time"
+
+// prologue saves the context pointer and zeroes the scratch variables
+// (bpftrace gives unassigned variables the zero value, and the verifier
+// rejects reads of uninitialized stack).
+func (g *gen) prologue() {
+	g.exitLabel = g.newLabel()
+	g.ctxSlot = g.frame.alloc(8)
+	g.emit(asm.StoreMem(asm.RFP, g.ctxSlot, asm.R1, asm.DWord))
+	names := make([]string, 0, len(g.probe.Vars))
+	for n := range g.probe.Vars {
+		names = append(names, n)
+	}
+	sortStrings(names)
+	for _, n := range names {
+		t := g.probe.Vars[n]
+		off := g.frame.alloc(t.StorageSize())
+		g.vars[n] = off
+		g.zero(asm.RFP, off, t.StorageSize())
+	}
+}
+
+// zero clears n bytes at base+off (n a multiple of 8 after rounding).
+func (g *gen) zero(base asm.Register, off int16, n int) {
+	for i := 0; i < n; i += 8 {
+		g.emit(storeImm64(base, off+int16(i), 0))
+	}
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// typeOf returns the checker's type for e.
+func (g *gen) typeOf(e ast.Expr) *types.Type {
+	t := g.c.info.Types[e]
+	if t == nil {
+		panic(fmt.Sprintf("no type recorded for %T at %v", e, e.Pos()))
+	}
+	return t
+}
+
+// errorf reports a code generation error at pos.
+func (g *gen) errorf(pos ast.Pos, format string, args ...any) {
+	g.c.errs.Add(pos, format, args...)
+}
+
+// storeImm64 stores a sign-extended 32-bit immediate as a u64. cilium/ebpf's
+// asm.StoreImm refuses DWord for fear of the sign extension, which is
+// exactly what we want here.
+func storeImm64(dst asm.Register, off int16, v int64) asm.Instruction {
+	if v < -1<<31 || v >= 1<<31 {
+		panic("storeImm64: immediate out of range")
+	}
+	return asm.Instruction{OpCode: asm.StoreImmOp(asm.DWord), Dst: dst, Offset: off, Constant: v}
+}

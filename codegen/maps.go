@@ -1,0 +1,287 @@
+package codegen
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/types"
+)
+
+// BPF_NOEXIST and BPF_ANY flags of map updates.
+const (
+	updateAny     = 0
+	updateNoExist = 1
+)
+
+// declareMaps creates a map spec for every script map. Aggregations use
+// per-CPU maps (a one-element array when they have no key, so the hot path
+// never inserts); other maps are ordinary hashes.
+func (c *compiler) declareMaps() {
+	for i, mi := range c.info.Maps {
+		if mi.Value == nil {
+			continue
+		}
+		m := &Map{Name: mi.Name, Ref: "map" + strconv.Itoa(i), Key: mi.Key, Value: mi.Value}
+		if mi.Value.Kind == types.Agg {
+			f, _ := c.lib.Func(string(mi.Value.Agg))
+			m.Agg = f.Agg
+		}
+		spec := &ebpf.MapSpec{Name: mapName(mi.Name), MaxEntries: c.opts.MaxMapKeys}
+		valueSize := mi.Value.StorageSize()
+		if m.Agg != nil {
+			valueSize = m.Agg.ValueSize
+		}
+		spec.ValueSize = uint32((valueSize + 7) &^ 7)
+		switch {
+		case m.Keyless():
+			spec.Type = ebpf.PerCPUArray
+			spec.KeySize = 4
+			spec.MaxEntries = 1
+			m.KeySize = 4
+		default:
+			spec.Type = ebpf.Hash
+			if m.Agg != nil {
+				spec.Type = ebpf.PerCPUHash
+			}
+			m.KeySize = 8
+			if m.Key != nil {
+				m.KeySize = (m.Key.StorageSize() + 7) &^ 7
+			}
+			if m.Bucketed() {
+				if m.Key == nil {
+					m.KeySize = 0
+				}
+				m.KeySize += 8
+			}
+			spec.KeySize = uint32(m.KeySize)
+		}
+		c.maps[mi.Name] = m
+		c.out.Maps = append(c.out.Maps, m)
+		c.out.Specs[m.Ref] = spec
+	}
+}
+
+// mapName turns "@name" into a kernel-visible map name.
+func mapName(name string) string {
+	n := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
+			return r
+		}
+		return -1
+	}, strings.TrimPrefix(name, "@"))
+	n = "gt_" + n
+	if len(n) > 15 {
+		n = n[:15]
+	}
+	return n
+}
+
+func (g *gen) mapOf(m *ast.MapRef) *Map {
+	mm := g.c.maps[m.Name]
+	if mm == nil {
+		panic("undeclared map " + m.Name)
+	}
+	return mm
+}
+
+// buildKey writes a map key into a new stack buffer and returns it. extra,
+// when non-nil, is appended as a u64 (a histogram bucket).
+func (g *gen) buildKey(m *Map, keys []ast.Expr, extra *tmp) place {
+	p := stackPlace(g.frame.alloc(m.KeySize))
+	if m.Keyless() {
+		g.emit(asm.StoreImm(asm.RFP, p.off, 0, sizeOf[m.KeySize]))
+		return p
+	}
+	if m.Key == nil && extra == nil {
+		g.emit(storeImm64(asm.RFP, p.off, 0))
+		return p
+	}
+	if m.Key != nil {
+		elems := []*types.Type{m.Key}
+		offs := []int{0}
+		if m.Key.Kind == types.Tuple {
+			elems, offs = m.Key.Elems, m.Key.Offsets()
+			// Padding between tuple elements must be zero: keys compare whole.
+			g.zeroAt(p, m.Key.StorageSize())
+		}
+		for i, k := range keys {
+			g.valueInto(k, elems[i], p.plus(offs[i]), true)
+		}
+	}
+	if extra != nil {
+		g.storeInt(p.plus(m.KeySize-8), extra, 8)
+	}
+	return p
+}
+
+// valueInto stores expression e, converted to type t, at p.
+func (g *gen) valueInto(e ast.Expr, t *types.Type, p place, pad bool) {
+	switch t.Kind {
+	case types.String:
+		g.strInto(e, p, (t.Size+7)&^7, pad)
+	default:
+		v := g.intExpr(e)
+		g.storeInt(p, v, t.StorageSize())
+		g.free(v)
+	}
+}
+
+// lookup emits map_lookup_elem(m, key); R0 holds the result.
+func (g *gen) lookup(m *Map, key place) {
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(m.Ref))
+	g.addrOf(asm.R2, key)
+	g.emit(asm.FnMapLookupElem.Call())
+}
+
+// update emits map_update_elem(m, key, value, flags).
+func (g *gen) update(m *Map, key, value place, flags int32) {
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(m.Ref))
+	g.addrOf(asm.R2, key)
+	g.addrOf(asm.R3, value)
+	g.emit(asm.Mov.Imm(asm.R4, flags), asm.FnMapUpdateElem.Call())
+}
+
+// mapReadInt reads an integer map value (0 when the key is absent). For
+// aggregations it reads this CPU's share of count/sum/min/max.
+func (g *gen) mapReadInt(e *ast.MapRef) *tmp {
+	m := g.mapOf(e)
+	mark := g.frame.mark()
+	key := g.buildKey(m, e.Keys, nil)
+	g.flushAll()
+	res := g.newTmp()
+	found := g.newLabel()
+	g.lookup(m, key)
+	g.emit(
+		asm.Mov.Imm(res.reg, 0),
+		asm.JEq.Imm(asm.R0, 0, found),
+		asm.LoadMem(res.reg, asm.R0, 0, asm.DWord),
+	)
+	g.label(found)
+	g.frame.reset(mark)
+	return res
+}
+
+// mapReadInto copies a string map value to p (zeros when absent).
+func (g *gen) mapReadInto(e *ast.MapRef, p place, size int) {
+	m := g.mapOf(e)
+	key := g.buildKey(m, e.Keys, nil)
+	g.flushAll()
+	g.zeroAt(p, size)
+	miss := g.newLabel()
+	g.lookup(m, key)
+	g.emit(asm.JEq.Imm(asm.R0, 0, miss))
+	n := min(size, (m.Value.Size+7)&^7)
+	for i := 0; i < n; i += 8 {
+		g.emit(
+			asm.LoadMem(asm.R1, asm.R0, int16(i), asm.DWord),
+			asm.StoreMem(g.baseReg(p), p.off+int16(i), asm.R1, asm.DWord),
+		)
+	}
+	g.label(miss)
+}
+
+// mapAssign generates `@m[k] = v` for non-aggregation maps.
+func (g *gen) mapAssign(target *ast.MapRef, value ast.Expr) {
+	m := g.mapOf(target)
+	key := g.buildKey(m, target.Keys, nil)
+	val := stackPlace(g.frame.alloc(int(g.c.out.Specs[m.Ref].ValueSize)))
+	g.valueInto(value, m.Value, val, true)
+	g.update(m, key, val, updateAny)
+}
+
+// mapModify generates `@m[k] op= v`, `@m[k]++` and `@m[k]--` on integer
+// maps: read (0 when absent), compute, write back.
+func (g *gen) mapModify(target *ast.MapRef, op string, delta ast.Expr) {
+	m := g.mapOf(target)
+	key := g.buildKey(m, target.Keys, nil)
+	var d *tmp
+	if delta != nil {
+		d = g.intExpr(delta)
+	} else {
+		d = g.constTmp(1)
+	}
+	g.flushAll()
+	val := stackPlace(g.frame.alloc(8))
+	found := g.newLabel()
+	g.lookup(m, key)
+	g.emit(
+		asm.Mov.Imm(asm.R1, 0),
+		asm.JEq.Imm(asm.R0, 0, found),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord),
+	)
+	g.label(found)
+	g.emit(asm.LoadMem(asm.R2, asm.RFP, g.slotOf(d), asm.DWord))
+	alu, ok := arithOps[strings.TrimSuffix(op, "=")]
+	if op == "++" {
+		alu, ok = asm.Add, true
+	} else if op == "--" {
+		alu, ok = asm.Sub, true
+	}
+	if !ok {
+		panic("bad compound operator " + op)
+	}
+	if m.Value.Signed {
+		switch alu {
+		case asm.Div:
+			alu = asm.SDiv
+		case asm.Mod:
+			alu = asm.SMod
+		case asm.RSh:
+			alu = asm.ArSh
+		}
+	}
+	g.emit(alu.Reg(asm.R1, asm.R2), asm.StoreMem(asm.RFP, val.off, asm.R1, asm.DWord))
+	g.update(m, key, val, updateAny)
+}
+
+// aggregate generates `@m[k] = f(args)` for an aggregation: find or create
+// this CPU's value, then let the table entry update it in place.
+func (g *gen) aggregate(target *ast.MapRef, call *ast.Call) {
+	m := g.mapOf(target)
+	spec := m.Agg
+	var arg, bucket *tmp
+	if len(call.Args) > 0 {
+		arg = g.intExpr(call.Args[0])
+	}
+	if spec.Bucket != nil {
+		g.flushAll()
+		g.emit(asm.LoadMem(asm.R1, asm.RFP, g.slotOf(arg), asm.DWord))
+		spec.Bucket(g, g.typeOf(call))
+		bucket = g.newTmp()
+		g.emit(asm.Mov.Reg(bucket.reg, asm.R0))
+	}
+	key := g.buildKey(m, target.Keys, bucket)
+	g.free(bucket)
+	g.flushAll()
+	have, skip := g.newLabel(), g.newLabel()
+	g.lookup(m, key)
+	g.emit(asm.JNE.Imm(asm.R0, 0, have))
+	if !m.Keyless() {
+		zero := stackPlace(g.frame.alloc(spec.ValueSize))
+		g.zeroAt(zero, spec.ValueSize)
+		g.update(m, key, zero, updateNoExist)
+		g.lookup(m, key)
+	}
+	g.emit(asm.JEq.Imm(asm.R0, 0, skip))
+	g.label(have)
+	g.emit(asm.Mov.Reg(asm.R1, asm.R0))
+	if arg != nil {
+		g.emit(asm.LoadMem(asm.R2, asm.RFP, g.slotOf(arg), asm.DWord))
+	}
+	spec.Update(g)
+	g.label(skip)
+	g.free(arg)
+}
+
+// mapDelete generates delete(@m[k]).
+func (g *gen) mapDelete(target *ast.MapRef) {
+	m := g.mapOf(target)
+	key := g.buildKey(m, target.Keys, nil)
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(m.Ref))
+	g.addrOf(asm.R2, key)
+	g.emit(asm.FnMapDeleteElem.Call())
+}

@@ -1,0 +1,106 @@
+// Package codegen turns a checked script into eBPF programs, written
+// instruction by instruction with github.com/cilium/ebpf/asm, together with
+// the maps they use and the descriptions the runtime needs to decode what
+// they produce (ring buffer records and map contents).
+//
+// One program is generated for every probe target (a wildcard probe yields
+// one per match, because each may lay out its arguments differently);
+// identical programs are later loaded once. Integer values live in R6..R9
+// with spilling to the stack (regs.go), memory for strings and keys comes
+// from a statement-scoped stack frame (frame.go), aggregations go to per-CPU
+// maps (maps.go), and output leaves through one BPF ring buffer (events.go).
+package codegen
+
+import (
+	"github.com/cilium/ebpf"
+
+	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/stdlib"
+	"github.com/gotrace/gotrace/stdlib/format"
+	"github.com/gotrace/gotrace/stdlib/probes"
+)
+
+// Output is a compiled script.
+type Output struct {
+	Programs []*Program
+	// Maps are the script's maps, in order of first appearance.
+	Maps []*Map
+	// Events describe ring buffer records, indexed by their ID.
+	Events []*Event
+	// ProbeNames maps the `probe` builtin's value to the probe's name.
+	ProbeNames []string
+	// Specs holds every map spec the programs reference, including the
+	// internal ones (ring buffer, lost-event counter), by reference name.
+	Specs map[string]*ebpf.MapSpec
+}
+
+// Internal map names.
+const (
+	EventsMap = "events" // the ring buffer
+	LostMap   = "lost"   // per-CPU count of records the ring buffer had no room for
+)
+
+// Program is one generated BPF program.
+type Program struct {
+	// Probe is the index of the script's probe block; Target the probe it
+	// runs for.
+	Probe  int
+	Target *probes.Target
+	Spec   *ebpf.ProgramSpec
+	// StackSize is the stack the program uses, for -d output.
+	StackSize int
+}
+
+// Map is a script map and how its contents are laid out.
+type Map struct {
+	Name string // "@" or "@name"
+	Ref  string // the reference name in Specs and in instructions
+	Spec *ebpf.MapSpec
+	// Key is the key type (nil when the map has no key); for bucketed
+	// aggregations (hist, lhist) the stored key is followed by a u64
+	// bucket number.
+	Key   *types.Type
+	Value *types.Type
+	// Agg is set for aggregations (per-CPU maps).
+	Agg *stdlib.AggSpec
+	// KeySize is the size of the stored key.
+	KeySize int
+}
+
+// Bucketed reports whether the map's keys end with a bucket number.
+func (m *Map) Bucketed() bool { return m.Agg != nil && m.Agg.Bucket != nil }
+
+// Keyless reports whether the map is an aggregation without keys, stored
+// in a one-element per-CPU array so that the hot path never inserts.
+func (m *Map) Keyless() bool { return m.Agg != nil && m.Key == nil && !m.Bucketed() }
+
+// EventKind says what a ring buffer record asks the runtime to do.
+type EventKind int
+
+// Event kinds.
+const (
+	PrintfEvent EventKind = iota
+	ExitEvent
+	PrintMapEvent
+	PrintValueEvent
+	ClearEvent
+	ZeroEvent
+)
+
+// Event describes one kind of ring buffer record. Every record starts with
+// its event ID as a u64; Args follow at their offsets.
+type Event struct {
+	ID     int
+	Kind   EventKind
+	Printf *format.Printf // PrintfEvent
+	Args   []Field        // PrintfEvent, PrintValueEvent, ExitEvent (status)
+	Map    *Map           // PrintMapEvent, ClearEvent, ZeroEvent
+	// Top and Div are print(@m, top, div)'s parameters (0 when absent).
+	Top, Div int64
+}
+
+// Field is a value inside a record, map key or map value.
+type Field struct {
+	Offset int
+	Type   *types.Type
+}

@@ -1,0 +1,177 @@
+package codegen
+
+import (
+	"strings"
+
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/stdlib"
+)
+
+func (g *gen) block(b *ast.Block) {
+	for _, s := range b.Stmts {
+		g.stmt(s)
+	}
+}
+
+// stmt generates one statement. Temporary stack memory is released at the
+// end of each statement, and no tmp outlives it.
+func (g *gen) stmt(s ast.Stmt) {
+	g.at(s.Pos())
+	mark := g.frame.mark()
+	defer g.frame.reset(mark)
+	switch s := s.(type) {
+	case *ast.Block:
+		g.block(s)
+	case *ast.ExprStmt:
+		g.exprStmt(s.X)
+	case *ast.AssignStmt:
+		g.assign(s)
+	case *ast.IfStmt:
+		g.ifStmt(s)
+	case *ast.JumpStmt:
+		// Only a bare `return` passes the checker.
+		g.emit(asm.Ja.Label(g.exitLabel))
+	default:
+		panic("unexpected statement")
+	}
+	g.flushAll()
+}
+
+func (g *gen) ifStmt(s *ast.IfStmt) {
+	els, end := g.newLabel(), g.newLabel()
+	g.branchIf(g.intExpr(s.Cond), asm.JEq, els)
+	g.block(s.Then)
+	if s.Else == nil {
+		g.label(els)
+		return
+	}
+	g.emit(asm.Ja.Label(end))
+	g.label(els)
+	g.stmt(s.Else)
+	g.label(end)
+}
+
+func (g *gen) exprStmt(x ast.Expr) {
+	switch x := x.(type) {
+	case *ast.Call:
+		g.callStmt(x)
+	case *ast.Unary: // ++x, --x
+		g.incDec(x.X, x.Op)
+	case *ast.Postfix:
+		g.incDec(x.X, x.Op)
+	default:
+		// An expression evaluated for nothing: still evaluate it, it may
+		// have side effects in calls.
+		if g.typeOf(x).IsIntLike() {
+			g.free(g.intExpr(x))
+		}
+	}
+}
+
+func (g *gen) incDec(target ast.Expr, op string) {
+	switch t := target.(type) {
+	case *ast.Var:
+		off := g.vars[t.Name]
+		alu := asm.Add
+		if op == "--" {
+			alu = asm.Sub
+		}
+		g.emit(
+			asm.LoadMem(asm.R0, asm.RFP, off, asm.DWord),
+			alu.Imm(asm.R0, 1),
+			asm.StoreMem(asm.RFP, off, asm.R0, asm.DWord),
+		)
+	case *ast.MapRef:
+		g.mapModify(t, op, nil)
+	}
+}
+
+func (g *gen) callStmt(e *ast.Call) {
+	f := g.c.info.Funcs[e]
+	if f.Kind != stdlib.Statement {
+		// A value function called for its effect.
+		if g.typeOf(e).IsIntLike() {
+			g.free(g.callInt(e))
+		}
+		return
+	}
+	switch e.Name {
+	case "printf":
+		g.printf(e)
+	case "exit":
+		g.exit(e)
+	case "print":
+		if m, ok := e.Args[0].(*ast.MapRef); ok && m.Keys == nil {
+			g.mapEvent(PrintMapEvent, e)
+		} else {
+			g.printValue(e)
+		}
+	case "clear":
+		g.mapEvent(ClearEvent, e)
+	case "zero":
+		g.mapEvent(ZeroEvent, e)
+	case "delete":
+		m := e.Args[0].(*ast.MapRef)
+		if len(e.Args) == 2 {
+			keys := []ast.Expr{e.Args[1]}
+			if tup, ok := e.Args[1].(*ast.Tuple); ok {
+				keys = tup.Elems
+			}
+			m = &ast.MapRef{At: m.At, Name: m.Name, Keys: keys}
+		}
+		if g.mapOf(m).Bucketed() {
+			g.errorf(e.At, "delete() on one key of a hist() or lhist() map is not supported yet; use clear()")
+			return
+		}
+		g.mapDelete(m)
+	default:
+		panic("unknown statement function " + e.Name)
+	}
+}
+
+func (g *gen) assign(s *ast.AssignStmt) {
+	switch t := s.Target.(type) {
+	case *ast.Var:
+		vt := g.probe.Vars[t.Name]
+		off := g.vars[t.Name]
+		if s.Op == "=" {
+			g.valueInto(s.Value, vt, stackPlace(off), true)
+			return
+		}
+		v := g.intExpr(s.Value)
+		g.emit(asm.LoadMem(asm.R0, asm.RFP, off, asm.DWord))
+		alu := compoundOp(s.Op, vt)
+		g.emit(alu.Reg(asm.R0, g.reg(v)), asm.StoreMem(asm.RFP, off, asm.R0, asm.DWord))
+		g.free(v)
+	case *ast.MapRef:
+		if call, ok := s.Value.(*ast.Call); ok {
+			if f := g.c.info.Funcs[call]; f != nil && f.Agg != nil {
+				g.aggregate(t, call)
+				return
+			}
+		}
+		if s.Op == "=" {
+			g.mapAssign(t, s.Value)
+			return
+		}
+		g.mapModify(t, s.Op, s.Value)
+	}
+}
+
+func compoundOp(op string, t *types.Type) asm.ALUOp {
+	alu := arithOps[strings.TrimSuffix(op, "=")]
+	if t.Signed {
+		switch alu {
+		case asm.Div:
+			return asm.SDiv
+		case asm.Mod:
+			return asm.SMod
+		case asm.RSh:
+			return asm.ArSh
+		}
+	}
+	return alu
+}

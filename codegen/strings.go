@@ -1,0 +1,213 @@
+package codegen
+
+import (
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/types"
+)
+
+// place is a location in BPF memory: the stack (base nil, offset from R10)
+// or memory behind a pointer held in a tmp (a ring buffer record).
+type place struct {
+	base *tmp
+	off  int16
+}
+
+func stackPlace(off int16) place { return place{off: off} }
+
+// plus returns the place off bytes further.
+func (p place) plus(off int) place { return place{base: p.base, off: p.off + int16(off)} }
+
+// baseReg returns a register holding the place's base address.
+func (g *gen) baseReg(p place) asm.Register {
+	if p.base == nil {
+		return asm.RFP
+	}
+	return g.reg(p.base)
+}
+
+// addrOf loads the address of p into dst (an argument register).
+func (g *gen) addrOf(dst asm.Register, p place) {
+	if p.base == nil {
+		g.emit(asm.Mov.Reg(dst, asm.RFP))
+	} else {
+		g.loadTmp(dst, p.base)
+	}
+	g.emit(asm.Add.Imm(dst, int32(p.off)))
+}
+
+// storeInt writes t's value (size bytes) at p.
+func (g *gen) storeInt(p place, t *tmp, size int) {
+	if p.base == nil {
+		g.emit(asm.StoreMem(asm.RFP, p.off, g.reg(t), sizeOf[size]))
+		return
+	}
+	rb, rt := g.reg2(p.base, t)
+	g.emit(asm.StoreMem(rb, p.off, rt, sizeOf[size]))
+}
+
+// zeroAt clears n bytes (a multiple of 8) at p.
+func (g *gen) zeroAt(p place, n int) {
+	g.zero(g.baseReg(p), p.off, n)
+}
+
+// strInto writes the string e into the size-byte buffer at p. With pad set
+// the bytes after the string are zero too, which map keys need (they are
+// compared whole).
+func (g *gen) strInto(e ast.Expr, p place, size int, pad bool) {
+	if s, ok := g.c.info.Strings[e]; ok {
+		g.constStrInto(s, p, size)
+		return
+	}
+	switch e := e.(type) {
+	case *ast.Paren:
+		g.strInto(e.X, p, size, pad)
+	case *ast.Ident:
+		v := g.c.info.Vars[e]
+		if pad || size > g.typeOf(e).Size {
+			g.zeroAt(p, size)
+		}
+		g.addrOf(asm.R1, p)
+		v.Emit(g)
+	case *ast.Call:
+		f := g.c.info.Funcs[e]
+		if at := g.typeOf(e.Args[0]); at.IsString() && e.Name == "str" {
+			g.strInto(e.Args[0], p, size, pad)
+			return
+		}
+		if pad {
+			g.zeroAt(p, size)
+		}
+		g.callArgsTo(e, f, &p)
+	case *ast.Var:
+		g.copyMem(p, stackPlace(g.vars[e.Name]), min(size, g.typeOf(e).StorageSize()))
+		if rest := size - g.typeOf(e).StorageSize(); rest > 0 {
+			g.zeroAt(p.plus(g.typeOf(e).StorageSize()), rest)
+		}
+	case *ast.MapRef:
+		g.mapReadInto(e, p, size)
+	case *ast.FieldAccess:
+		g.argsStringInto(e, p, size, pad)
+	case *ast.Ternary:
+		els, end := g.newLabel(), g.newLabel()
+		g.branchIf(g.intExpr(e.Cond), asm.JEq, els)
+		g.strInto(e.Then, p, size, pad)
+		g.flushAll()
+		g.emit(asm.Ja.Label(end))
+		g.label(els)
+		g.strInto(e.Else, p, size, pad)
+		g.flushAll()
+		g.label(end)
+	default:
+		panic("unexpected string expression")
+	}
+}
+
+// constStrInto stores a constant string, NUL-padded to size, 4 bytes per
+// instruction (BPF immediates are 32 bits).
+func (g *gen) constStrInto(s string, p place, size int) {
+	b := make([]byte, (size+7)&^7)
+	copy(b, s)
+	if len(s) >= size {
+		b[size-1] = 0
+	}
+	base := g.baseReg(p)
+	for i := 0; i < len(b); i += 4 {
+		v := int32(uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16 | uint32(b[i+3])<<24)
+		g.emit(asm.StoreImm(base, p.off+int16(i), int64(v), asm.Word))
+	}
+}
+
+// copyMem copies n bytes (rounded up to 8) from src to dst.
+func (g *gen) copyMem(dst, src place, n int) {
+	n = (n + 7) &^ 7
+	for i := 0; i < n; i += 8 {
+		g.emit(asm.LoadMem(asm.R0, g.baseReg(src), src.off+int16(i), asm.DWord))
+		g.emit(asm.StoreMem(g.baseReg(dst), dst.off+int16(i), asm.R0, asm.DWord))
+	}
+}
+
+// argsStringInto reads a string field of a tracepoint record: a char
+// array inline in the record, or a __data_loc string stored after it.
+func (g *gen) argsStringInto(e *ast.FieldAccess, p place, size int, pad bool) {
+	f := g.argsField(e)
+	if pad || f.DataLoc {
+		g.zeroAt(p, size)
+	}
+	g.emit(asm.LoadMem(asm.R3, asm.RFP, g.ctxSlot, asm.DWord))
+	if f.DataLoc {
+		// The u32 at the field holds (length << 16 | offset).
+		g.emit(
+			asm.LoadMem(asm.R4, asm.R3, int16(f.Offset), asm.Word),
+			asm.And.Imm(asm.R4, 0xffff),
+			asm.Add.Reg(asm.R3, asm.R4),
+		)
+		g.addrOf(asm.R1, p)
+		g.emit(asm.Mov.Imm(asm.R2, int32(min(size, f.Type.Size))), asm.FnProbeReadKernelStr.Call())
+		return
+	}
+	g.emit(asm.Add.Imm(asm.R3, int32(f.Offset)))
+	g.addrOf(asm.R1, p)
+	g.emit(asm.Mov.Imm(asm.R2, int32(min(size, f.Type.Size))), asm.FnProbeReadKernel.Call())
+}
+
+// strTemp materializes a string expression in a new stack buffer.
+func (g *gen) strTemp(e ast.Expr) (place, int) {
+	t := g.typeOf(e)
+	size := (t.Size + 7) &^ 7
+	p := stackPlace(g.frame.alloc(size))
+	g.strInto(e, p, size, true)
+	return p, t.Size
+}
+
+// stringCompare generates == and != on strings: equal when the bytes match
+// up to and including the first NUL.
+func (g *gen) stringCompare(e *ast.Binary) *tmp {
+	lit, other := e.Y, e.X
+	if _, ok := g.c.info.Strings[e.X]; ok {
+		lit, other = e.X, e.Y
+	}
+	res := g.resultSlot()
+	differ, end := g.newLabel(), g.newLabel()
+	if s, ok := g.c.info.Strings[lit]; ok {
+		buf, size := g.strTemp(other)
+		g.flushAll()
+		// Compare len(s)+1 bytes (the NUL included), at most the buffer.
+		want := append([]byte(s), 0)
+		if len(want) > size {
+			want = want[:size]
+		}
+		for i, b := range want {
+			g.emit(
+				asm.LoadMem(asm.R0, asm.RFP, buf.off+int16(i), asm.Byte),
+				asm.JNE.Imm(asm.R0, int32(b), differ),
+			)
+		}
+	} else {
+		a, asize := g.strTemp(e.X)
+		b, bsize := g.strTemp(e.Y)
+		g.flushAll()
+		same := g.newLabel()
+		for i := 0; i < min(asize, bsize); i++ {
+			g.emit(
+				asm.LoadMem(asm.R0, asm.RFP, a.off+int16(i), asm.Byte),
+				asm.LoadMem(asm.R1, asm.RFP, b.off+int16(i), asm.Byte),
+				asm.JNE.Reg(asm.R0, asm.R1, differ),
+				asm.JEq.Imm(asm.R0, 0, same),
+			)
+		}
+		g.label(same)
+	}
+	eq, ne := int64(1), int64(0)
+	if e.Op == "!=" {
+		eq, ne = 0, 1
+	}
+	g.emit(storeImm64(asm.RFP, res.slot, eq), asm.Ja.Label(end))
+	g.label(differ)
+	g.emit(storeImm64(asm.RFP, res.slot, ne))
+	g.label(end)
+	return res
+}
+
+var _ = types.String

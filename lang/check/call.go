@@ -1,0 +1,267 @@
+package check
+
+import (
+	"errors"
+
+	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/stdlib"
+	"github.com/gotrace/gotrace/stdlib/format"
+)
+
+// call checks a function call. asStmt is true when the call is a whole
+// statement, where functions without a value are allowed.
+func (c *checker) call(e *ast.Call, asStmt bool) *types.Type {
+	f, ok := c.conf.Lib.Func(e.Name)
+	if !ok {
+		err := c.errorf(e.At, "unknown function %s()", e.Name)
+		err.Hint = suggest(e.Name, c.conf.Lib.Names())
+		return nil
+	}
+	if !c.arity(e, f) {
+		return nil
+	}
+	c.info.Funcs[e] = f
+	switch f.Kind {
+	case stdlib.Aggregation:
+		c.errorf(e.At, "%s() is an aggregation: assign it to a map, e.g. @x = %s(...)", e.Name, e.Name)
+		return nil
+	case stdlib.Statement:
+		if !asStmt {
+			c.errorf(e.At, "%s() has no value and can only be used as a statement", e.Name)
+			return nil
+		}
+		c.statementCall(e)
+		return types.VoidType
+	}
+	args, literal, ok := c.args(e)
+	if !ok {
+		return nil
+	}
+	t, err := f.Check(args, literal)
+	if err != nil {
+		c.reportCallErr(e, err)
+		return nil
+	}
+	return t
+}
+
+func (c *checker) arity(e *ast.Call, f *stdlib.Func) bool {
+	n := len(e.Args)
+	switch {
+	case n < f.MinArgs && f.MinArgs == f.MaxArgs:
+		c.errorf(e.Close, "%s() takes %d argument%s, got %d", e.Name, f.MinArgs, plural(f.MinArgs), n)
+	case n < f.MinArgs:
+		c.errorf(e.Close, "%s() takes at least %d argument%s, got %d", e.Name, f.MinArgs, plural(f.MinArgs), n)
+	case f.MaxArgs >= 0 && n > f.MaxArgs && f.MinArgs == f.MaxArgs:
+		c.errorf(e.Args[f.MaxArgs].Pos(), "%s() takes %d argument%s, got %d", e.Name, f.MaxArgs, plural(f.MaxArgs), n)
+	case f.MaxArgs >= 0 && n > f.MaxArgs:
+		c.errorf(e.Args[f.MaxArgs].Pos(), "%s() takes at most %d argument%s, got %d", e.Name, f.MaxArgs, plural(f.MaxArgs), n)
+	default:
+		return true
+	}
+	return false
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func (c *checker) args(e *ast.Call) ([]*types.Type, []*int64, bool) {
+	args := make([]*types.Type, len(e.Args))
+	literal := make([]*int64, len(e.Args))
+	ok := true
+	for i, a := range e.Args {
+		args[i] = c.valueExpr(a)
+		if args[i] == nil {
+			ok = false
+		}
+		if v, isConst := c.info.Consts[a]; isConst {
+			literal[i] = &v
+		}
+	}
+	return args, literal, ok
+}
+
+func (c *checker) reportCallErr(e *ast.Call, err error) {
+	var ae *stdlib.ArgError
+	if errors.As(err, &ae) && ae.Index < len(e.Args) {
+		c.errorf(e.Args[ae.Index].Pos(), "%s", ae.Msg)
+		return
+	}
+	c.errorf(e.At, "%v", err)
+}
+
+// aggregation checks `@m = f(...)` and returns the map's value type.
+func (c *checker) aggregation(e *ast.Call, f *stdlib.Func) *types.Type {
+	if !c.arity(e, f) {
+		return nil
+	}
+	c.info.Funcs[e] = f
+	args, literal, ok := c.args(e)
+	if !ok {
+		return nil
+	}
+	t, err := f.Check(args, literal)
+	if err != nil {
+		c.reportCallErr(e, err)
+		return nil
+	}
+	c.info.Types[e] = t
+	return t
+}
+
+// statementCall checks the functions the code generator implements itself.
+func (c *checker) statementCall(e *ast.Call) {
+	switch e.Name {
+	case "printf":
+		c.printf(e)
+	case "exit":
+		if len(e.Args) == 1 {
+			if t := c.valueExpr(e.Args[0]); t != nil && !t.IsInt() {
+				c.errorf(e.Args[0].Pos(), "exit()'s status must be an integer, not %s", t)
+			}
+		}
+	case "print":
+		c.print(e)
+	case "clear", "zero":
+		c.mapArg(e, e.Args[0], false)
+	case "delete":
+		c.deleteCall(e)
+	}
+}
+
+// mapArg checks an argument that must name a map.
+func (c *checker) mapArg(e *ast.Call, a ast.Expr, keyed bool) *MapInfo {
+	m, ok := a.(*ast.MapRef)
+	if !ok || (!keyed && m.Keys != nil) {
+		c.errorf(a.Pos(), "%s() takes a map, e.g. %s(@m)", e.Name, e.Name)
+		return nil
+	}
+	mi := c.mapInfo(m)
+	if mi.Value == nil && !c.quiet {
+		c.errorf(m.At, "%s is never assigned", m.Name)
+		return nil
+	}
+	return mi
+}
+
+func (c *checker) deleteCall(e *ast.Call) {
+	m, ok := e.Args[0].(*ast.MapRef)
+	if !ok {
+		c.errorf(e.Args[0].Pos(), "delete() takes a map element, e.g. delete(@m[key]) or delete(@m, key)")
+		return
+	}
+	if len(e.Args) == 2 {
+		if m.Keys != nil {
+			c.errorf(e.Args[1].Pos(), "delete(@m[key]) takes no second argument")
+			return
+		}
+		// delete(@m, key) is delete(@m[key]).
+		m = &ast.MapRef{At: m.At, Name: m.Name, Keys: []ast.Expr{e.Args[1]}}
+		if tup, ok := e.Args[1].(*ast.Tuple); ok {
+			m.Keys = tup.Elems
+		}
+	}
+	mi := c.mapInfo(m)
+	if mi.Value == nil && !c.quiet {
+		c.errorf(m.At, "%s is never assigned", m.Name)
+		return
+	}
+	key := c.mapKey(m)
+	if m.Keys == nil && mi.Key != nil {
+		c.errorf(e.Args[0].Pos(), "delete() needs a key: %s[...]", m.Name)
+		return
+	}
+	c.unifyKey(mi, key, m)
+	if len(e.Args) == 2 {
+		// Record the synthesized key expression's types under the call's
+		// own argument so the code generator finds them.
+		c.info.Types[e.Args[1]] = key
+	}
+}
+
+func (c *checker) print(e *ast.Call) {
+	if m, ok := e.Args[0].(*ast.MapRef); ok && m.Keys == nil {
+		c.mapArg(e, m, false)
+		for i, a := range e.Args[1:] {
+			t := c.valueExpr(a)
+			if t == nil {
+				continue
+			}
+			if _, isConst := c.info.Consts[a]; !isConst || !t.IsInt() {
+				c.errorf(a.Pos(), "print()'s %s must be an integer constant", []string{"top", "div"}[i])
+			}
+		}
+		return
+	}
+	if len(e.Args) > 1 {
+		c.errorf(e.Args[1].Pos(), "print(value) takes one argument; only print(@map, top, div) takes more")
+		return
+	}
+	t := c.valueExpr(e.Args[0])
+	if t != nil && t.Kind != types.Int && t.Kind != types.String && t.Kind != types.Probe {
+		c.errorf(e.Args[0].Pos(), "cannot print %s yet", t)
+	}
+}
+
+func (c *checker) printf(e *ast.Call) {
+	lit, ok := e.Args[0].(*ast.StrLit)
+	if !ok {
+		c.errorf(e.Args[0].Pos(), "printf()'s format must be a string literal")
+		return
+	}
+	p, err := format.ParsePrintf(lit.Value)
+	if err != nil {
+		pos := lit.At
+		var pe *format.ParseError
+		if errors.As(err, &pe) {
+			// Point into the literal; exact when the format has no escapes
+			// before the error.
+			pos.Col += 1 + pe.Offset
+			pos.Offset += 1 + pe.Offset
+		}
+		c.errorf(pos, "bad printf format: %v", err)
+		return
+	}
+	c.info.Printf[e] = p
+	convs := p.Args()
+	args := e.Args[1:]
+	if len(args) != len(convs) {
+		pos := e.Close
+		if len(args) > len(convs) {
+			pos = args[len(convs)].Pos()
+		}
+		c.errorf(pos, "printf() format has %d conversion%s but %d argument%s follow%s", len(convs), plural(len(convs)), len(args), plural(len(args)), map[bool]string{true: "s", false: ""}[len(args) == 1])
+		for _, a := range args {
+			c.valueExpr(a)
+		}
+		return
+	}
+	for i, a := range args {
+		t := c.valueExpr(a)
+		if t == nil {
+			continue
+		}
+		conv := convs[i]
+		switch conv.Kind {
+		case format.KindString:
+			if t.Kind != types.String && t.Kind != types.Probe {
+				err := c.errorf(a.Pos(), "%%%c needs a string, but this is %s", conv.Verb, t)
+				if t.IsIntLike() {
+					err.Hint = "use %d for integers, or str() to read a string from a pointer"
+				}
+			}
+		default:
+			if !t.IsIntLike() {
+				err := c.errorf(a.Pos(), "%%%c needs an integer, but this is %s", conv.Verb, t)
+				if t.IsString() {
+					err.Hint = "use %s for strings"
+				}
+			}
+		}
+	}
+}

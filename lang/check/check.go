@@ -1,0 +1,254 @@
+package check
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/diag"
+	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/stdlib"
+	"github.com/gotrace/gotrace/stdlib/format"
+	"github.com/gotrace/gotrace/stdlib/probes"
+)
+
+// Config is the environment a program is checked in.
+type Config struct {
+	// Params are the positional parameters ($1, $2, ...).
+	Params []string
+	// Probes resolves attach points; Env gives providers machine access.
+	Probes *probes.Registry
+	Env    *probes.Env
+	// Lib is the standard library.
+	Lib *stdlib.Library
+}
+
+// Check type-checks prog. The returned error, if any, is a *diag.List.
+func Check(src *diag.Source, prog *ast.Program, conf *Config) (*Info, error) {
+	c := &checker{
+		conf: conf,
+		errs: &diag.List{Src: src},
+		info: &Info{
+			Types:   map[ast.Expr]*types.Type{},
+			Consts:  map[ast.Expr]int64{},
+			Strings: map[ast.Expr]string{},
+			Vars:    map[*ast.Ident]*stdlib.Var{},
+			Funcs:   map[*ast.Call]*stdlib.Func{},
+			Printf:  map[*ast.Call]*format.Printf{},
+		},
+		maps: map[string]*MapInfo{},
+	}
+	c.checkTopLevel(prog)
+	c.resolveProbes(prog)
+	if c.errs.Len() > 0 {
+		return nil, c.errs.Err()
+	}
+	// Map types flow between probes (a map assigned in one probe may be
+	// read in an earlier one), so a first pass infers map types quietly and
+	// the second pass reports.
+	c.quiet = true
+	c.checkProbes()
+	c.quiet = false
+	c.resetPerPass()
+	c.checkProbes()
+	if err := c.errs.Err(); err != nil {
+		return nil, err
+	}
+	return c.info, nil
+}
+
+type checker struct {
+	conf  *Config
+	errs  *diag.List
+	info  *Info
+	maps  map[string]*MapInfo
+	quiet bool // first pass: infer, do not report
+
+	// State of the probe being checked.
+	probe  *ProbeInfo
+	target *probes.Target
+}
+
+func (c *checker) resetPerPass() {
+	c.info.Types = map[ast.Expr]*types.Type{}
+	c.info.Consts = map[ast.Expr]int64{}
+	c.info.Strings = map[ast.Expr]string{}
+	for _, p := range c.info.Probes {
+		p.Vars = map[string]*types.Type{}
+	}
+}
+
+func (c *checker) errorf(pos ast.Pos, format string, args ...any) *diag.Error {
+	if c.quiet {
+		return &diag.Error{}
+	}
+	return c.errs.Add(pos, format, args...)
+}
+
+// checkTopLevel rejects declarations this version does not implement, with
+// a clear message rather than silently ignoring them.
+func (c *checker) checkTopLevel(prog *ast.Program) {
+	for _, d := range prog.Defines {
+		c.errorf(d.At, "#define is not supported yet")
+	}
+	for _, t := range prog.Types {
+		c.errorf(t.At, "%s definitions are not supported yet", t.Kind)
+	}
+	for _, m := range prog.Macros {
+		c.errorf(m.At, "macros are not supported yet")
+	}
+	for _, e := range prog.Config {
+		c.errorf(e.At, "config blocks are not supported yet")
+	}
+	// #include lines need nothing: types come from the kernel's BTF.
+	if len(prog.Probes) == 0 {
+		c.errorf(ast.Pos{}, "the program has no probes").Hint = "write at least one probe, e.g. BEGIN { printf(\"hello\\n\"); }"
+	}
+}
+
+func (c *checker) resolveProbes(prog *ast.Program) {
+	for _, p := range prog.Probes {
+		pi := &ProbeInfo{Probe: p, Vars: map[string]*types.Type{}}
+		for _, ap := range p.Attach {
+			targets, err := c.conf.Probes.Resolve(c.conf.Env, ap.Raw)
+			if err != nil {
+				c.errorf(ap.At, "%v", err)
+				continue
+			}
+			if len(targets) == 0 {
+				c.errorf(ap.At, "%s matches no probes", ap.Raw)
+				continue
+			}
+			pi.Targets = append(pi.Targets, targets...)
+		}
+		c.checkMixedProviders(pi)
+		c.info.Probes = append(c.info.Probes, pi)
+	}
+}
+
+// checkMixedProviders requires one program type per probe block: a block
+// is compiled once per target and BEGIN/END cannot share a body with
+// attached probes.
+func (c *checker) checkMixedProviders(pi *ProbeInfo) {
+	for _, t := range pi.Targets[min(1, len(pi.Targets)):] {
+		if t.Provider.RunOnce != pi.Targets[0].Provider.RunOnce {
+			c.errorf(pi.Probe.At, "%s cannot share a block with %s", pi.Targets[0].Name, t.Name)
+			return
+		}
+	}
+}
+
+func (c *checker) checkProbes() {
+	for _, pi := range c.info.Probes {
+		if len(pi.Targets) == 0 {
+			continue
+		}
+		c.probe = pi
+		c.target = pi.Targets[0]
+		if pi.Probe.Predicate != nil {
+			t := c.expr(pi.Probe.Predicate)
+			if t != nil && !t.IsIntLike() {
+				c.errorf(pi.Probe.Predicate.Pos(), "a predicate must be an integer condition, not %s", t)
+			}
+		}
+		c.block(pi.Probe.Body)
+		// Later targets of a wildcard may lay out args differently; the
+		// code generator handles offsets, but field types must agree.
+		for _, t := range pi.Targets[1:] {
+			c.checkArgsCompatible(pi, t)
+		}
+	}
+	c.probe, c.target = nil, nil
+}
+
+func (c *checker) checkArgsCompatible(pi *ProbeInfo, t *probes.Target) {
+	first := pi.Targets[0]
+	if first.Args == nil || t.Args == nil {
+		return
+	}
+	ast.Inspect(pi.Probe, func(n ast.Node) bool {
+		fa, ok := n.(*ast.FieldAccess)
+		if !ok || !isArgs(fa.X) {
+			return true
+		}
+		f1, ok1 := first.Args.Field(fa.Name)
+		f2, ok2 := t.Args.Field(fa.Name)
+		if ok1 && !ok2 {
+			c.errorf(fa.At, "%s has no field %q (it is in %s)", t.Name, fa.Name, first.Name)
+		} else if ok1 && !types.Equal(f1.Type, f2.Type) {
+			c.errorf(fa.At, "args.%s is %s in %s but %s in %s", fa.Name, f1.Type, first.Name, f2.Type, t.Name)
+		}
+		return true
+	})
+}
+
+func isArgs(e ast.Expr) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == "args"
+}
+
+// mapInfo returns the map called name, creating it on first use.
+func (c *checker) mapInfo(m *ast.MapRef) *MapInfo {
+	mi := c.maps[m.Name]
+	if mi == nil {
+		mi = &MapInfo{Name: m.Name, Pos: m.At}
+		c.maps[m.Name] = mi
+		c.info.Maps = append(c.info.Maps, mi)
+	}
+	return mi
+}
+
+// suggest returns ` (did you mean "x"?)` for the closest candidate.
+func suggest(name string, candidates []string) string {
+	best, bestD := "", 3
+	for _, cand := range candidates {
+		if d := editDistance(name, cand); d < bestD {
+			best, bestD = cand, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("did you mean %q?", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func fieldNames(t *types.Type) []string {
+	var out []string
+	for _, f := range t.Fields {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+func joinNames(names []string) string {
+	if len(names) > 12 {
+		names = append(names[:12:12], "...")
+	}
+	return strings.Join(names, ", ")
+}
+
+func parseParam(s string) (int64, bool) {
+	v, err := strconv.ParseInt(s, 0, 64)
+	return v, err == nil
+}

@@ -1,0 +1,439 @@
+package check
+
+import (
+	"strconv"
+
+	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/types"
+)
+
+// valueExpr checks e where a value is required: calls to statement-only
+// functions and aggregations are errors here.
+func (c *checker) valueExpr(e ast.Expr) *types.Type {
+	t := c.expr(e)
+	if t != nil && t.Kind == types.Void {
+		c.errorf(e.Pos(), "this expression has no value")
+		return nil
+	}
+	return t
+}
+
+// expr checks e and records its type; nil means an error was reported.
+func (c *checker) expr(e ast.Expr) *types.Type {
+	t := c.exprType(e)
+	if t != nil {
+		c.info.Types[e] = t
+	}
+	return t
+}
+
+func (c *checker) exprType(e ast.Expr) *types.Type {
+	switch e := e.(type) {
+	case *ast.IntLit:
+		return c.intLit(e)
+	case *ast.StrLit:
+		c.info.Strings[e] = e.Value
+		return types.NewString(len(e.Value) + 1)
+	case *ast.Paren:
+		t := c.expr(e.X)
+		c.copyConst(e, e.X)
+		return t
+	case *ast.Positional:
+		return c.positional(e)
+	case *ast.Ident:
+		return c.ident(e)
+	case *ast.Var:
+		t := c.probe.Vars[e.Name]
+		if t == nil {
+			c.errorf(e.At, "%s is used before it is assigned", e.Name)
+		}
+		return t
+	case *ast.MapRef:
+		return c.mapRead(e)
+	case *ast.Call:
+		return c.call(e, false)
+	case *ast.Unary:
+		return c.unary(e)
+	case *ast.Postfix:
+		c.errorf(e.At, "%s can only be used as a statement here", e.Op)
+		return nil
+	case *ast.Binary:
+		return c.binary(e)
+	case *ast.Ternary:
+		return c.ternary(e)
+	case *ast.Cast:
+		return c.cast(e)
+	case *ast.FieldAccess:
+		return c.fieldAccess(e)
+	case *ast.Index:
+		return c.index(e)
+	case *ast.Tuple:
+		c.errorf(e.At, "tuple values are not supported yet")
+	case *ast.Sizeof:
+		c.errorf(e.At, "sizeof is not supported yet")
+	case *ast.Offsetof:
+		c.errorf(e.At, "offsetof is not supported yet")
+	default:
+		c.errorf(e.Pos(), "unsupported expression")
+	}
+	return nil
+}
+
+// durationUnits are the suffixes of duration literals, in nanoseconds.
+var durationUnits = map[string]uint64{"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9, "d": 86400e9}
+
+func (c *checker) intLit(e *ast.IntLit) *types.Type {
+	v := e.Value
+	switch e.Suffix {
+	case "", "u", "l", "ul", "lu", "ll", "ull", "llu", "U", "L", "UL", "LL", "ULL":
+	default:
+		mult, ok := durationUnits[e.Suffix]
+		if !ok {
+			c.errorf(e.At, "unknown suffix %q on integer literal", e.Suffix)
+			return nil
+		}
+		v *= mult
+	}
+	c.info.Consts[e] = int64(v)
+	if v > 1<<63-1 {
+		return types.Uint64
+	}
+	return types.Int64
+}
+
+func (c *checker) copyConst(dst, src ast.Expr) {
+	if v, ok := c.info.Consts[src]; ok {
+		c.info.Consts[dst] = v
+	}
+	if v, ok := c.info.Strings[src]; ok {
+		c.info.Strings[dst] = v
+	}
+}
+
+// positional types $N as an integer when the parameter looks like one and
+// as a string otherwise, like bpftrace; a missing parameter is 0 or "".
+func (c *checker) positional(e *ast.Positional) *types.Type {
+	if e.Count {
+		c.info.Consts[e] = int64(len(c.conf.Params))
+		return types.Int64
+	}
+	s := ""
+	if e.Index <= len(c.conf.Params) {
+		s = c.conf.Params[e.Index-1]
+	}
+	if v, ok := parseParam(s); ok || s == "" {
+		c.info.Consts[e] = v
+		return types.Int64
+	}
+	c.info.Strings[e] = s
+	return types.NewString(len(s) + 1)
+}
+
+func (c *checker) ident(e *ast.Ident) *types.Type {
+	if e.Name == "args" {
+		if c.target.Args == nil {
+			c.errorf(e.At, "args is not available in %s probes", c.target.Provider.Name)
+			return nil
+		}
+		return c.target.Args
+	}
+	v, ok := c.conf.Lib.Var(e.Name)
+	if !ok {
+		err := c.errorf(e.At, "unknown identifier %q", e.Name)
+		if _, isFunc := c.conf.Lib.Func(e.Name); isFunc {
+			err.Hint = e.Name + " is a function: call it as " + e.Name + "()"
+		} else {
+			err.Hint = suggest(e.Name, c.conf.Lib.Names())
+		}
+		return nil
+	}
+	t, err := v.Type(c.target)
+	if err != nil {
+		c.errorf(e.At, "%v", err)
+		return nil
+	}
+	c.info.Vars[e] = v
+	return t
+}
+
+func (c *checker) mapRead(e *ast.MapRef) *types.Type {
+	key := c.mapKey(e)
+	mi := c.mapInfo(e)
+	c.unifyKey(mi, key, e)
+	if mi.Value == nil {
+		if !c.quiet {
+			c.errorf(e.At, "%s is read but never assigned", e.Name)
+		}
+		return nil
+	}
+	if mi.Value.Kind == types.Agg {
+		switch mi.Value.Agg {
+		case types.Count, types.Sum, types.Min, types.Max:
+			// Reading an aggregation gives this CPU's share, as in bpftrace.
+			return types.Int64
+		}
+		c.errorf(e.At, "%s is a %s() aggregation and cannot be used as a value", e.Name, mi.Value.Agg)
+		return nil
+	}
+	return mi.Value
+}
+
+func (c *checker) unary(e *ast.Unary) *types.Type {
+	switch e.Op {
+	case "++", "--":
+		c.errorf(e.At, "%s can only be used as a statement here", e.Op)
+		return nil
+	case "*", "&":
+		c.errorf(e.At, "pointer dereference and address-of are not supported yet")
+		return nil
+	}
+	t := c.valueExpr(e.X)
+	if t == nil {
+		return nil
+	}
+	if !t.IsIntLike() {
+		c.errorf(e.At, "%s needs an integer, not %s", e.Op, t)
+		return nil
+	}
+	if v, ok := c.info.Consts[e.X]; ok {
+		switch e.Op {
+		case "-":
+			c.info.Consts[e] = -v
+		case "!":
+			c.info.Consts[e] = b2i(v == 0)
+		case "~":
+			c.info.Consts[e] = ^v
+		}
+	}
+	switch e.Op {
+	case "!":
+		return types.Uint64
+	case "-":
+		return types.Int64
+	}
+	return promote(t, t)
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// promote applies C's usual arithmetic conversions in 64 bits: integers
+// narrower than 64 bits become int64; uint64 wins over int64.
+func promote(a, b *types.Type) *types.Type {
+	unsigned := func(t *types.Type) bool { return t.Kind == types.Pointer || (!t.Signed && t.Size == 8) }
+	if unsigned(a) || unsigned(b) {
+		return types.Uint64
+	}
+	return types.Int64
+}
+
+func (c *checker) binary(e *ast.Binary) *types.Type {
+	x := c.valueExpr(e.X)
+	y := c.valueExpr(e.Y)
+	if x == nil || y == nil {
+		return nil
+	}
+	switch e.Op {
+	case "==", "!=":
+		if x.IsString() && y.IsString() {
+			return types.Uint64
+		}
+		if x.IsString() != y.IsString() {
+			c.errorf(e.At, "cannot compare %s with %s", x, y)
+			return nil
+		}
+	}
+	if !x.IsIntLike() || !y.IsIntLike() {
+		bad, t := e.X, x
+		if x.IsIntLike() {
+			bad, t = e.Y, y
+		}
+		err := c.errorf(bad.Pos(), "%s needs integers, not %s", e.Op, t)
+		if t.IsString() && (e.Op == "<" || e.Op == ">" || e.Op == "<=" || e.Op == ">=") {
+			err.Hint = "strings can only be compared with == and !="
+		}
+		return nil
+	}
+	xv, xok := c.info.Consts[e.X]
+	yv, yok := c.info.Consts[e.Y]
+	if (e.Op == "/" || e.Op == "%") && yok && yv == 0 {
+		c.errorf(e.Y.Pos(), "division by zero")
+		return nil
+	}
+	if xok && yok {
+		if v, ok := foldBinary(e.Op, xv, yv); ok {
+			c.info.Consts[e] = v
+		}
+	}
+	switch e.Op {
+	case "==", "!=", "<", "<=", ">", ">=", "&&", "||":
+		return types.Uint64
+	}
+	return promote(x, y)
+}
+
+func foldBinary(op string, x, y int64) (int64, bool) {
+	switch op {
+	case "+":
+		return x + y, true
+	case "-":
+		return x - y, true
+	case "*":
+		return x * y, true
+	case "/":
+		return x / y, true
+	case "%":
+		return x % y, true
+	case "&":
+		return x & y, true
+	case "|":
+		return x | y, true
+	case "^":
+		return x ^ y, true
+	case "<<":
+		return x << uint64(y), true
+	case ">>":
+		return x >> uint64(y), true
+	case "==":
+		return b2i(x == y), true
+	case "!=":
+		return b2i(x != y), true
+	case "<":
+		return b2i(x < y), true
+	case "<=":
+		return b2i(x <= y), true
+	case ">":
+		return b2i(x > y), true
+	case ">=":
+		return b2i(x >= y), true
+	case "&&":
+		return b2i(x != 0 && y != 0), true
+	case "||":
+		return b2i(x != 0 || y != 0), true
+	}
+	return 0, false
+}
+
+func (c *checker) ternary(e *ast.Ternary) *types.Type {
+	cond := c.valueExpr(e.Cond)
+	a := c.valueExpr(e.Then)
+	b := c.valueExpr(e.Else)
+	if cond == nil || a == nil || b == nil {
+		return nil
+	}
+	if !cond.IsIntLike() {
+		c.errorf(e.Cond.Pos(), "a condition must be an integer, not %s", cond)
+		return nil
+	}
+	if a.IsIntLike() && b.IsIntLike() {
+		return promote(a, b)
+	}
+	if a.IsString() && b.IsString() {
+		m, _ := merge(a, b)
+		return m
+	}
+	c.errorf(e.At, "both branches of ?: must have the same kind of type, not %s and %s", a, b)
+	return nil
+}
+
+// castTypes are the integer types a cast may name.
+var castTypes = map[string]*types.Type{
+	"int8": types.NewInt(1, true), "int16": types.NewInt(2, true), "int32": types.Int32, "int64": types.Int64,
+	"uint8": types.Uint8, "uint16": types.Uint16, "uint32": types.Uint32, "uint64": types.Uint64,
+	"bool": types.Bool,
+}
+
+func (c *checker) cast(e *ast.Cast) *types.Type {
+	x := c.valueExpr(e.X)
+	if x == nil {
+		return nil
+	}
+	t, ok := castTypes[e.Type.Name]
+	if !ok || e.Type.Pointers > 0 || e.Type.ArrayLen > 0 {
+		c.errorf(e.Type.At, "casts to %s are not supported yet; integer casts (int8 .. uint64) are", e.Type)
+		return nil
+	}
+	if !x.IsIntLike() {
+		c.errorf(e.X.Pos(), "cannot cast %s to %s", x, t)
+		return nil
+	}
+	if v, ok := c.info.Consts[e.X]; ok {
+		c.info.Consts[e] = truncate(v, t)
+	}
+	return t
+}
+
+// truncate applies a C integer conversion to v.
+func truncate(v int64, t *types.Type) int64 {
+	if t == types.Bool {
+		return b2i(v != 0)
+	}
+	bits := uint(t.Size * 8)
+	if bits == 64 {
+		return v
+	}
+	if t.Signed {
+		return v << (64 - bits) >> (64 - bits)
+	}
+	return int64(uint64(v) << (64 - bits) >> (64 - bits))
+}
+
+func (c *checker) fieldAccess(e *ast.FieldAccess) *types.Type {
+	x := c.valueExpr(e.X)
+	if x == nil {
+		return nil
+	}
+	if x.Kind != types.Struct {
+		if _, err := strconv.Atoi(e.Name); err == nil && x.Kind == types.Tuple {
+			c.errorf(e.At, "tuple element access is not supported yet")
+			return nil
+		}
+		c.errorf(e.At, "%s has no fields; .%s needs a struct", x, e.Name)
+		return nil
+	}
+	if !isArgs(e.X) {
+		c.errorf(e.At, "field access is only supported on args for now")
+		return nil
+	}
+	f, ok := x.Field(e.Name)
+	if !ok {
+		err := c.errorf(e.At, "%s has no field %q", c.target.Name, e.Name)
+		if h := suggest(e.Name, fieldNames(x)); h != "" {
+			err.Hint = h + " (fields: " + joinNames(fieldNames(x)) + ")"
+		} else {
+			err.Hint = "fields: " + joinNames(fieldNames(x))
+		}
+		return nil
+	}
+	return f.Type
+}
+
+func (c *checker) index(e *ast.Index) *types.Type {
+	x := c.valueExpr(e.X)
+	i := c.valueExpr(e.Index)
+	if x == nil || i == nil {
+		return nil
+	}
+	if x.Kind != types.Array {
+		c.errorf(e.At, "%s cannot be indexed", x)
+		return nil
+	}
+	if !i.IsInt() {
+		c.errorf(e.Index.Pos(), "an index must be an integer, not %s", i)
+		return nil
+	}
+	v, ok := c.info.Consts[e.Index]
+	if !ok {
+		c.errorf(e.Index.Pos(), "array indexes must be constants for now")
+		return nil
+	}
+	if v < 0 || int(v) >= x.Len {
+		c.errorf(e.Index.Pos(), "index %d is out of range: the array has %d elements", v, x.Len)
+		return nil
+	}
+	return x.Elem
+}

@@ -1,0 +1,97 @@
+package runtime
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/gotrace/gotrace/codegen"
+	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/stdlib/format"
+)
+
+// handle acts on one ring buffer record.
+func (r *run) handle(rec []byte) error {
+	if len(rec) < 8 {
+		return fmt.Errorf("short event record (%d bytes)", len(rec))
+	}
+	id := binary.LittleEndian.Uint64(rec)
+	if id >= uint64(len(r.script.Code.Events)) {
+		return fmt.Errorf("event record with unknown id %d", id)
+	}
+	ev := r.script.Code.Events[id]
+	switch ev.Kind {
+	case codegen.PrintfEvent:
+		_, err := r.out.WriteString(ev.Printf.Render(r.decodeFields(rec, ev.Args)))
+		return err
+	case codegen.PrintValueEvent:
+		v := r.decodeFields(rec, ev.Args)[0]
+		_, err := fmt.Fprintf(r.out, "%s\n", format.FormatValue(v))
+		return err
+	case codegen.ExitEvent:
+		r.exited = true
+		if len(ev.Args) == 1 {
+			r.status = int(r.decodeFields(rec, ev.Args)[0].(int64))
+		}
+	case codegen.PrintMapEvent:
+		return r.printMap(ev.Map, ev.Top, ev.Div)
+	case codegen.ClearEvent:
+		return r.clearMap(ev.Map)
+	case codegen.ZeroEvent:
+		return r.zeroMap(ev.Map)
+	}
+	return nil
+}
+
+// decodeFields reads values laid out by codegen.recordLayout.
+func (r *run) decodeFields(rec []byte, fields []codegen.Field) []format.Value {
+	vals := make([]format.Value, len(fields))
+	for i, f := range fields {
+		vals[i] = r.decodeValue(rec[f.Offset:], f.Type)
+	}
+	return vals
+}
+
+// decodeValue reads one value of type t from b.
+func (r *run) decodeValue(b []byte, t *types.Type) format.Value {
+	switch t.Kind {
+	case types.String:
+		n := min(t.Size, len(b))
+		s := b[:n]
+		for i, c := range s {
+			if c == 0 {
+				s = s[:i]
+				break
+			}
+		}
+		return string(s)
+	case types.Probe:
+		i := binary.LittleEndian.Uint64(b)
+		if i < uint64(len(r.script.Code.ProbeNames)) {
+			return r.script.Code.ProbeNames[i]
+		}
+		return fmt.Sprintf("probe#%d", i)
+	case types.Tuple:
+		offs := t.Offsets()
+		tv := make(format.TupleValue, len(t.Elems))
+		for i, e := range t.Elems {
+			tv[i] = r.decodeValue(b[offs[i]:], e)
+		}
+		return tv
+	}
+	var u uint64
+	switch t.Size {
+	case 1:
+		u = uint64(b[0])
+	case 2:
+		u = uint64(binary.LittleEndian.Uint16(b))
+	case 4:
+		u = uint64(binary.LittleEndian.Uint32(b))
+	default:
+		u = binary.LittleEndian.Uint64(b)
+	}
+	if t.Kind == types.Int && t.Signed {
+		shift := 64 - 8*uint(t.Size)
+		return int64(u<<shift) >> shift
+	}
+	return u
+}

@@ -1,0 +1,103 @@
+package kerneltest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// WorkloadEnv names the environment variable through which a test binary
+// is asked to act as a workload instead of running tests (see RunWorkload).
+const WorkloadEnv = "GOTRACE_TEST_WORKLOAD"
+
+// WorkloadComm is the thread name workloads run under, so that scripts can
+// select their events with /comm == "gtwork"/.
+const WorkloadComm = "gtwork"
+
+// Workload describes a process a test starts: a sequence of steps such as
+// "openat 3 /tmp/a" (open /tmp/a three times), "getppid 100" or
+// "sleep 20" (milliseconds), separated by ";".
+type Workload string
+
+// Run runs the workload as a child process: the current test binary
+// re-executed with WorkloadEnv set. The test binary's TestMain must call
+// RunWorkload first thing. Run waits for the child to finish.
+func (w Workload) Run() error {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), WorkloadEnv+"="+string(w))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("workload %q: %v: %s", w, err, out)
+	}
+	return nil
+}
+
+// RunWorkload performs the workload named in the environment and exits, if
+// there is one; otherwise it returns at once. Call it from TestMain.
+func RunWorkload() {
+	spec := os.Getenv(WorkloadEnv)
+	if spec == "" {
+		return
+	}
+	if err := perform(spec); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// perform runs the steps on one OS thread named WorkloadComm: the name is
+// per thread, so every traced syscall must come from this thread.
+func perform(spec string) error {
+	runtime.LockOSThread()
+	name, err := unix.BytePtrFromString(WorkloadComm)
+	if err != nil {
+		return err
+	}
+	err = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(name)), 0, 0, 0)
+	runtime.KeepAlive(name)
+	if err != nil {
+		return fmt.Errorf("prctl: %w", err)
+	}
+	for _, step := range strings.Split(spec, ";") {
+		f := strings.Fields(step)
+		if len(f) == 0 {
+			continue
+		}
+		n := 1
+		if len(f) > 1 {
+			v, err := strconv.Atoi(f[1])
+			if err != nil {
+				return fmt.Errorf("workload step %q: %v", step, err)
+			}
+			n = v
+		}
+		switch f[0] {
+		case "openat":
+			for _, p := range f[2:] {
+				for i := 0; i < n; i++ {
+					fd, err := unix.Openat(unix.AT_FDCWD, p, unix.O_RDONLY, 0)
+					if err == nil {
+						unix.Close(fd)
+					}
+				}
+			}
+		case "getppid":
+			for i := 0; i < n; i++ {
+				unix.Getppid()
+			}
+		case "sleep":
+			time.Sleep(time.Duration(n) * time.Millisecond)
+		default:
+			return fmt.Errorf("unknown workload step %q", step)
+		}
+	}
+	return nil
+}

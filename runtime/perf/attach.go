@@ -1,0 +1,247 @@
+package perf
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+)
+
+// Attachment is a BPF program attached to a set of perf events, one per CPU.
+// Its Close method detaches the program and closes the events.
+type Attachment struct {
+	events []event
+}
+
+// event is one opened perf event and, if a BPF link attached the program,
+// that link.
+type event struct {
+	cpu  int
+	fd   int
+	link *link.RawLink // nil when attached with PERF_EVENT_IOC_SET_BPF
+}
+
+// attachMode chooses how programs are attached to perf events.
+type attachMode int
+
+const (
+	// modeAuto uses a BPF link (Linux 5.15+) and falls back to the ioctl.
+	modeAuto attachMode = iota
+	// modeIoctl always uses PERF_EVENT_IOC_SET_BPF; for tests of the
+	// fallback on kernels that have links.
+	modeIoctl
+)
+
+// Attach opens a perf event for spec on each of spec.CPUs (all online CPUs if
+// nil), with pid -1 so it covers every task there, and attaches prog to each.
+// prog must be of type ebpf.PerfEvent (or ebpf.TracePoint for
+// PERF_TYPE_TRACEPOINT events). On error nothing stays open.
+func Attach(spec EventSpec, prog *ebpf.Program) (*Attachment, error) {
+	return attach(spec, prog, modeAuto)
+}
+
+func attach(spec EventSpec, prog *ebpf.Program, mode attachMode) (*Attachment, error) {
+	if prog == nil {
+		return nil, errors.New("perf: attaching a nil program")
+	}
+	if err := spec.validate(); err != nil {
+		return nil, err
+	}
+	if err := checkProgramType(spec, prog); err != nil {
+		return nil, err
+	}
+	cpus := spec.CPUs
+	if cpus == nil {
+		var err error
+		if cpus, err = OnlineCPUs(); err != nil {
+			return nil, err
+		}
+	}
+	a := &Attachment{events: make([]event, 0, len(cpus))}
+	for _, cpu := range cpus {
+		ev, err := attachOne(spec, prog, cpu, &mode)
+		if err != nil {
+			_ = a.Close()
+			return nil, fmt.Errorf("perf event %v: CPU %d: %w", spec, cpu, err)
+		}
+		a.events = append(a.events, ev)
+	}
+	return a, nil
+}
+
+// checkProgramType rejects programs the kernel would refuse with a bare
+// EINVAL: software and hardware events run ebpf.PerfEvent programs, and
+// tracepoint events ebpf.TracePoint programs. Other (dynamic PMU) types are
+// left to the kernel.
+func checkProgramType(spec EventSpec, prog *ebpf.Program) error {
+	var want ebpf.ProgramType
+	switch spec.Type {
+	case unix.PERF_TYPE_SOFTWARE, unix.PERF_TYPE_HARDWARE, unix.PERF_TYPE_HW_CACHE, unix.PERF_TYPE_RAW:
+		want = ebpf.PerfEvent
+	case unix.PERF_TYPE_TRACEPOINT:
+		want = ebpf.TracePoint
+	default:
+		return nil
+	}
+	if prog.Type() != want {
+		return fmt.Errorf("perf event %v needs a program of type %v, not %v", spec, want, prog.Type())
+	}
+	return nil
+}
+
+// attachOne opens the event on one CPU and attaches prog. If BPF links turn
+// out to be unsupported it switches *mode to the ioctl for the other CPUs.
+func attachOne(spec EventSpec, prog *ebpf.Program, cpu int, mode *attachMode) (event, error) {
+	fd, err := openEvent(spec, cpu)
+	if err != nil {
+		return event{}, err
+	}
+	ev := event{cpu: cpu, fd: fd}
+	fail := func(err error) (event, error) {
+		_ = ev.close()
+		return event{}, err
+	}
+
+	var linkErr error
+	if *mode == modeAuto {
+		l, err := link.AttachRawLink(link.RawLinkOptions{
+			Target:  fd,
+			Program: prog,
+			Attach:  ebpf.AttachPerfEvent,
+		})
+		switch {
+		case err == nil:
+			ev.link = l
+		case linkUnsupported(err):
+			linkErr = err
+		default:
+			return fail(fmt.Errorf("attaching BPF program with a link: %w", err))
+		}
+	}
+	if ev.link == nil {
+		if err := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_SET_BPF, prog.FD()); err != nil {
+			err = fmt.Errorf("attaching BPF program (PERF_EVENT_IOC_SET_BPF): %w", err)
+			if linkErr != nil {
+				err = fmt.Errorf("%w (after a BPF link failed: %v)", err, linkErr)
+			}
+			return fail(err)
+		}
+		if linkErr != nil {
+			// Links are unsupported; don't try them on other CPUs.
+			*mode = modeIoctl
+		}
+	}
+	// Opened disabled, so nothing fires before the program is in place.
+	if err := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_ENABLE, 0); err != nil {
+		return fail(fmt.Errorf("enabling perf event: %w", err))
+	}
+	return ev, nil
+}
+
+// linkUnsupported reports whether err means the kernel cannot attach BPF
+// programs to perf events with links: before 5.7 there is no BPF_LINK_CREATE
+// (cilium/ebpf reports ErrNotSupported); before 5.15 it rejects the
+// BPF_PERF_EVENT attach type with EINVAL.
+func linkUnsupported(err error) bool {
+	return errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, unix.EINVAL)
+}
+
+// openEvent calls perf_event_open(2) for spec on one CPU, for every task
+// (pid -1), disabled.
+func openEvent(spec EventSpec, cpu int) (int, error) {
+	attr := unix.PerfEventAttr{
+		Type:   spec.Type,
+		Config: spec.Config,
+		Bits:   unix.PerfBitDisabled,
+	}
+	attr.Size = uint32(unsafe.Sizeof(attr))
+	if spec.Frequency != 0 {
+		attr.Bits |= unix.PerfBitFreq
+		attr.Sample = spec.Frequency
+	} else {
+		attr.Sample = spec.Period
+	}
+	fd, err := unix.PerfEventOpen(&attr, -1, cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("perf_event_open: %w%s", err, openHint(spec, cpu, err))
+	}
+	return fd, nil
+}
+
+// openHint explains the usual reasons for perf_event_open failures.
+func openHint(spec EventSpec, cpu int, err error) string {
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		return " (needs root or CAP_PERFMON; see /proc/sys/kernel/perf_event_paranoid)"
+	}
+	if online, oerr := OnlineCPUs(); oerr == nil && !slices.Contains(online, cpu) {
+		return fmt.Sprintf(" (CPU %d is not online; online CPUs: %v)", cpu, online)
+	}
+	switch {
+	case errors.Is(err, unix.EINVAL) && spec.Frequency != 0:
+		b, rerr := os.ReadFile("/proc/sys/kernel/perf_event_max_sample_rate")
+		if rerr != nil {
+			break
+		}
+		maxRate, perr := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+		if perr == nil && spec.Frequency > maxRate {
+			return fmt.Sprintf(" (frequency %d Hz exceeds kernel.perf_event_max_sample_rate = %d)", spec.Frequency, maxRate)
+		}
+	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP):
+		return " (event not supported by this kernel)"
+	}
+	return ""
+}
+
+// Close detaches the program from every event and closes them. It may be
+// called more than once.
+func (a *Attachment) Close() error {
+	var errs []error
+	for i := range a.events {
+		if err := a.events[i].close(); err != nil {
+			errs = append(errs, fmt.Errorf("CPU %d: %w", a.events[i].cpu, err))
+		}
+	}
+	a.events = nil
+	return errors.Join(errs...)
+}
+
+// close closes the link (detaching the program) and then the event. With
+// the ioctl the program is detached when the event's last reference closes.
+func (ev *event) close() error {
+	var errs []error
+	if ev.link != nil {
+		if err := ev.link.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing BPF link: %w", err))
+		}
+		ev.link = nil
+	}
+	if ev.fd >= 0 {
+		if err := unix.Close(ev.fd); err != nil {
+			errs = append(errs, fmt.Errorf("closing perf event: %w", err))
+		}
+		ev.fd = -1
+	}
+	return errors.Join(errs...)
+}
+
+// CPUs returns the CPUs the program is attached on.
+func (a *Attachment) CPUs() []int {
+	out := make([]int, len(a.events))
+	for i, ev := range a.events {
+		out[i] = ev.cpu
+	}
+	return out
+}
+
+// UsesLinks reports whether the program was attached with BPF links (Linux
+// 5.15+) rather than the PERF_EVENT_IOC_SET_BPF ioctl.
+func (a *Attachment) UsesLinks() bool {
+	return len(a.events) > 0 && a.events[0].link != nil
+}

@@ -1,0 +1,168 @@
+package perf
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestParseCPUList(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []int
+		wantErr bool
+	}{
+		{in: "0\n", want: []int{0}},
+		{in: "0-1\n", want: []int{0, 1}},
+		{in: "0-3,5,7-8", want: []int{0, 1, 2, 3, 5, 7, 8}},
+		{in: "2,4", want: []int{2, 4}},
+		{in: "1-1", want: []int{1}},
+		{in: "", wantErr: true},
+		{in: "\n", wantErr: true},
+		{in: "a", wantErr: true},
+		{in: "3-1", wantErr: true},
+		{in: "0-", wantErr: true},
+		{in: "-1", wantErr: true},
+		{in: "0,,1", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseCPUList(tt.in)
+		if (err != nil) != tt.wantErr || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseCPUList(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestOnlineCPUs(t *testing.T) {
+	cpus, err := OnlineCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cpus) == 0 || !slices.IsSorted(cpus) {
+		t.Fatalf("OnlineCPUs() = %v", cpus)
+	}
+	if firstOnlineCPU() != cpus[0] {
+		t.Errorf("firstOnlineCPU() = %d, want %d", firstOnlineCPU(), cpus[0])
+	}
+}
+
+func TestLookupSoftware(t *testing.T) {
+	tests := []struct {
+		name         string
+		wantName     string
+		config       uint64
+		defaultCount uint64
+	}{
+		{"cpu-clock", "cpu-clock", unix.PERF_COUNT_SW_CPU_CLOCK, 1000000},
+		{"cpu", "cpu-clock", unix.PERF_COUNT_SW_CPU_CLOCK, 1000000},
+		{"task-clock", "task-clock", unix.PERF_COUNT_SW_TASK_CLOCK, 1},
+		{"page-faults", "page-faults", unix.PERF_COUNT_SW_PAGE_FAULTS, 100},
+		{"faults", "page-faults", unix.PERF_COUNT_SW_PAGE_FAULTS, 100},
+		{"context-switches", "context-switches", unix.PERF_COUNT_SW_CONTEXT_SWITCHES, 1000},
+		{"cs", "context-switches", unix.PERF_COUNT_SW_CONTEXT_SWITCHES, 1000},
+		{"cpu-migrations", "cpu-migrations", unix.PERF_COUNT_SW_CPU_MIGRATIONS, 1},
+		{"minor-faults", "minor-faults", unix.PERF_COUNT_SW_PAGE_FAULTS_MIN, 100},
+		{"major-faults", "major-faults", unix.PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1},
+		{"alignment-faults", "alignment-faults", unix.PERF_COUNT_SW_ALIGNMENT_FAULTS, 1},
+		{"emulation-faults", "emulation-faults", unix.PERF_COUNT_SW_EMULATION_FAULTS, 1},
+		{"dummy", "dummy", unix.PERF_COUNT_SW_DUMMY, 1},
+		{"bpf-output", "bpf-output", unix.PERF_COUNT_SW_BPF_OUTPUT, 1},
+	}
+	for _, tt := range tests {
+		ev, ok := LookupSoftware(tt.name)
+		if !ok || ev.Name != tt.wantName || ev.Config != tt.config || ev.DefaultCount != tt.defaultCount {
+			t.Errorf("LookupSoftware(%q) = %+v, %v; want %s config %d default %d",
+				tt.name, ev, ok, tt.wantName, tt.config, tt.defaultCount)
+		}
+	}
+	for _, bad := range []string{"", "Faults", "page_faults", "cycles", "major"} {
+		if ev, ok := LookupSoftware(bad); ok {
+			t.Errorf("LookupSoftware(%q) = %+v, want not found", bad, ev)
+		}
+	}
+}
+
+func TestSoftwareEvents(t *testing.T) {
+	evs := SoftwareEvents()
+	if len(evs) != 11 {
+		t.Errorf("%d events, want bpftrace's 11", len(evs))
+	}
+	if !slices.IsSortedFunc(evs, func(a, b SoftwareEvent) int { return strings.Compare(a.Name, b.Name) }) {
+		t.Error("not sorted by name")
+	}
+	for _, ev := range evs {
+		if got, ok := LookupSoftware(ev.Name); !ok || got != ev {
+			t.Errorf("LookupSoftware(%q) = %+v, %v", ev.Name, got, ok)
+		}
+	}
+	// The result is a copy: changing it does not change later lookups.
+	evs[0].DefaultCount = 12345
+	if again := SoftwareEvents(); again[0].DefaultCount == 12345 {
+		t.Error("SoftwareEvents exposes its table")
+	}
+}
+
+func TestSpecConstructors(t *testing.T) {
+	first := firstOnlineCPU()
+	faults, _ := LookupSoftware("faults")
+	cs, _ := LookupSoftware("cs")
+	sw := uint32(unix.PERF_TYPE_SOFTWARE)
+	clock := uint64(unix.PERF_COUNT_SW_CPU_CLOCK)
+	tests := []struct {
+		name string
+		got  EventSpec
+		want EventSpec
+	}{
+		{"interval:s:1", IntervalSpec(time.Second), EventSpec{sw, clock, 1e9, 0, []int{first}}},
+		{"interval:ms:10", IntervalSpec(10 * time.Millisecond), EventSpec{sw, clock, 1e7, 0, []int{first}}},
+		{"interval:us:100", IntervalSpec(100 * time.Microsecond), EventSpec{sw, clock, 1e5, 0, []int{first}}},
+		{"interval:hz:5", IntervalSpecHz(5), EventSpec{sw, clock, 0, 5, []int{first}}},
+		{"profile:hz:99", ProfileSpecHz(99), EventSpec{sw, clock, 0, 99, nil}},
+		{"profile:ms:5", ProfileSpecPeriod(5 * time.Millisecond), EventSpec{sw, clock, 5e6, 0, nil}},
+		{"software:faults", SoftwareSpec(faults, 0), EventSpec{sw, unix.PERF_COUNT_SW_PAGE_FAULTS, 100, 0, nil}},
+		{"software:faults:1", SoftwareSpec(faults, 1), EventSpec{sw, unix.PERF_COUNT_SW_PAGE_FAULTS, 1, 0, nil}},
+		{"software:cs", SoftwareSpec(cs, 0), EventSpec{sw, unix.PERF_COUNT_SW_CONTEXT_SWITCHES, 1000, 0, nil}},
+		{"tracepoint 372", TracepointSpec(372), EventSpec{unix.PERF_TYPE_TRACEPOINT, 372, 1, 0, []int{first}}},
+		{"negative interval", IntervalSpec(-time.Second), EventSpec{sw, clock, 0, 0, []int{first}}},
+	}
+	for _, tt := range tests {
+		if !reflect.DeepEqual(tt.got, tt.want) {
+			t.Errorf("%s: got %+v, want %+v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestSpecValidateAndString(t *testing.T) {
+	tests := []struct {
+		spec    EventSpec
+		str     string
+		wantErr string
+	}{
+		{spec: ProfileSpecHz(99), str: "software/cpu-clock frequency 99 Hz on all CPUs"},
+		{spec: IntervalSpec(time.Millisecond).withCPUs(0), str: "software/cpu-clock period 1000000 on CPUs [0]"},
+		{spec: TracepointSpec(7).withCPUs(1), str: "tracepoint id 7 period 1 on CPUs [1]"},
+		{spec: EventSpec{Type: 42, Config: 3, Period: 1}, str: "type 42 config 3 period 1 on all CPUs"},
+		{spec: IntervalSpec(0), wantErr: "neither a period nor a frequency"},
+		{spec: EventSpec{Type: unix.PERF_TYPE_SOFTWARE, Period: 1, Frequency: 1}, wantErr: "both a period"},
+		{spec: ProfileSpecHz(1).withCPUs([]int{}...), wantErr: "empty CPU list"},
+	}
+	for _, tt := range tests {
+		err := tt.spec.validate()
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("validate(%+v) = %v, want %q", tt.spec, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("validate(%+v) = %v", tt.spec, err)
+		}
+		if got := tt.spec.String(); got != tt.str {
+			t.Errorf("String() = %q, want %q", got, tt.str)
+		}
+	}
+}

@@ -1,0 +1,214 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/gotrace/gotrace/codegen"
+)
+
+// RunOptions configure a run.
+type RunOptions struct {
+	// Stdout receives the script's output; Stderr gotrace's own messages.
+	Stdout, Stderr io.Writer
+	// Quiet suppresses "Attached N probes".
+	Quiet bool
+	// OnAttached, if set, is called once every probe is attached and BEGIN
+	// has run (tests start their workloads here).
+	OnAttached func()
+}
+
+// Run executes the script until exit() is called or ctx is cancelled
+// (cmd/gotrace cancels it on SIGINT and SIGTERM), then detaches every
+// probe, runs END, and prints the maps. It returns the exit status the
+// script chose (exit(N)), 0 by default.
+func (s *Script) Run(ctx context.Context, opts RunOptions) (int, error) {
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	out := bufio.NewWriterSize(opts.Stdout, 64<<10)
+	defer out.Flush()
+
+	l, err := s.load(monotonicNow())
+	if err != nil {
+		return 1, err
+	}
+	defer l.close()
+
+	r := &run{script: s, loaded: l, out: out, stderr: opts.Stderr}
+	rd, err := ringbuf.NewReader(l.coll.Maps[codegen.EventsMap])
+	if err != nil {
+		return 1, fmt.Errorf("opening the event ring buffer: %w", err)
+	}
+	defer rd.Close()
+	r.reader = rd
+
+	// BEGIN runs before anything is attached, so its output is collected
+	// first and shown after the "Attached" line, as bpftrace shows it.
+	if err := r.runOnce(true); err != nil {
+		return 1, err
+	}
+	if err := r.drainNow(); err != nil {
+		return 1, err
+	}
+	if !r.exited {
+		if err := r.attachAll(); err != nil {
+			r.detachAll()
+			return 1, err
+		}
+	}
+	defer r.detachAll()
+	if !opts.Quiet {
+		n := s.NumProbes()
+		fmt.Fprintf(opts.Stderr, "Attached %d probe%s\n", n, map[bool]string{true: "", false: "s"}[n == 1])
+	}
+	out.Flush()
+	if opts.OnAttached != nil {
+		opts.OnAttached()
+	}
+
+	if !r.exited {
+		if err := r.loop(ctx); err != nil {
+			return 1, err
+		}
+	}
+	r.detachAll()
+	if err := r.runOnce(false); err != nil {
+		return 1, err
+	}
+	if err := r.drainNow(); err != nil {
+		return 1, err
+	}
+	if err := r.printAllMaps(); err != nil {
+		return 1, err
+	}
+	r.reportLost()
+	return r.status, nil
+}
+
+// run is the state of one execution of a script.
+type run struct {
+	script *Script
+	loaded *loaded
+	reader *ringbuf.Reader
+	out    *bufio.Writer
+	stderr io.Writer
+	links  []io.Closer
+
+	exited bool
+	status int
+}
+
+// runOnce executes the BEGIN (begin=true) or END programs in order, in the
+// kernel, with BPF_PROG_TEST_RUN.
+func (r *run) runOnce(begin bool) error {
+	for i, p := range r.script.Code.Programs {
+		prov := p.Target.Provider
+		if !prov.RunOnce || (prov.Name == "BEGIN") != begin {
+			continue
+		}
+		if _, err := r.loaded.progs[i].Run(&ebpf.RunOptions{Context: make([]byte, 8)}); err != nil {
+			return fmt.Errorf("running %s: %w", p.Target.Name, err)
+		}
+	}
+	return nil
+}
+
+// attachAll attaches every program that is not BEGIN or END.
+func (r *run) attachAll() error {
+	for i, p := range r.script.Code.Programs {
+		prov := p.Target.Provider
+		if prov.RunOnce {
+			continue
+		}
+		c, err := prov.Attach(p.Target, r.loaded.progs[i])
+		if err != nil {
+			return fmt.Errorf("attaching %s: %w", p.Target.Name, err)
+		}
+		r.links = append(r.links, c)
+	}
+	return nil
+}
+
+// detachAll closes every attachment, newest first. It is idempotent.
+func (r *run) detachAll() {
+	for i := len(r.links) - 1; i >= 0; i-- {
+		r.links[i].Close()
+	}
+	r.links = nil
+}
+
+// drainNow handles every record already in the ring buffer.
+func (r *run) drainNow() error {
+	r.reader.SetDeadline(time.Now())
+	defer r.reader.SetDeadline(time.Time{})
+	var rec ringbuf.Record
+	for {
+		err := r.reader.ReadInto(&rec)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return r.out.Flush()
+		}
+		if err != nil {
+			return fmt.Errorf("reading events: %w", err)
+		}
+		if err := r.handle(rec.RawSample); err != nil {
+			return err
+		}
+	}
+}
+
+// loop handles records as they arrive until exit() or ctx is done. Output
+// is flushed whenever the ring buffer runs empty, so it appears as it
+// happens without a write per record under load.
+func (r *run) loop(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { r.reader.Flush() })
+	defer stop()
+	var rec ringbuf.Record
+	for !r.exited {
+		err := r.reader.ReadInto(&rec)
+		if errors.Is(err, ringbuf.ErrFlushed) {
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading events: %w", err)
+		}
+		if err := r.handle(rec.RawSample); err != nil {
+			return err
+		}
+		if rec.Remaining == 0 {
+			if err := r.out.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return r.out.Flush()
+}
+
+// reportLost tells the user how many records the ring buffer dropped.
+func (r *run) reportLost() {
+	var perCPU []uint64
+	if err := r.loaded.coll.Maps[codegen.LostMap].Lookup(uint32(0), &perCPU); err != nil {
+		return
+	}
+	var n uint64
+	for _, v := range perCPU {
+		n += v
+	}
+	if n > 0 {
+		fmt.Fprintf(r.stderr, "Lost %d events\n", n)
+	}
+}

@@ -1,0 +1,104 @@
+package format
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Value is one decoded event or map value, as the runtime hands it to this
+// package. The dynamic type is one of:
+//
+//   - int64: any signed integer (narrower kernel types are sign-extended);
+//   - uint64: any unsigned integer (narrower types are zero-extended);
+//   - string: a string, already cut at its first NUL byte;
+//   - bool: a boolean (bpftrace 0.24+ prints true/false);
+//   - []byte: a buffer made by buf(), for %r, %rx and %rh;
+//   - TupleValue: a tuple, whose elements are Values again.
+//
+// Any other dynamic type is printed with the fallback of FormatValue.
+type Value any
+
+// TupleValue is a tuple value such as (1, "a"). bpftrace prints it as
+// "(1, a)": elements separated by ", ", strings unquoted.
+type TupleValue []Value
+
+// FormatValue renders v the way bpftrace prints a map key element, a map
+// value or print(v): integers in decimal, strings as their raw bytes
+// without quotes, tuples as "(a, b)".
+func FormatValue(v Value) string {
+	var b strings.Builder
+	appendValue(&b, v)
+	return b.String()
+}
+
+func appendValue(b *strings.Builder, v Value) {
+	switch x := v.(type) {
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case uint64:
+		b.WriteString(strconv.FormatUint(x, 10))
+	case string:
+		b.WriteString(x)
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
+	case []byte:
+		b.WriteString(formatBuffer(x, 0))
+	case TupleValue:
+		b.WriteByte('(')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			appendValue(b, e)
+		}
+		b.WriteByte(')')
+	case nil:
+		// Nothing: an absent value prints as the empty string.
+	default:
+		b.WriteString(fmt.Sprint(x))
+	}
+}
+
+// intBits returns the 64-bit two's complement pattern of an integer-like
+// Value (int64, uint64 or bool) and whether v was one.
+func intBits(v Value) (uint64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return uint64(x), true
+	case uint64:
+		return x, true
+	case bool:
+		if x {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+// formatBuffer renders a buffer for %r (mode 0), %rx (mode 'x') and %rh
+// (mode 'h'), following bpftrace's documentation: %r keeps printable ASCII
+// and writes every other byte as \xNN; %rx writes every byte as \xNN; %rh
+// writes every byte as two hex digits, separated by spaces.
+func formatBuffer(buf []byte, mode byte) string {
+	const hexDigits = "0123456789abcdef"
+	var b strings.Builder
+	for i, c := range buf {
+		switch {
+		case mode == 'h':
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&15])
+		case mode == 0 && c >= 0x20 && c <= 0x7e:
+			b.WriteByte(c)
+		default:
+			b.WriteString(`\x`)
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&15])
+		}
+	}
+	return b.String()
+}

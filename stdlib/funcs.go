@@ -1,0 +1,89 @@
+package stdlib
+
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/lang/types"
+)
+
+// DefaultStrSize is the buffer size of strings read with str(), as in
+// bpftrace (its BPFTRACE_STRLEN / strlen setting).
+const DefaultStrSize = 64
+
+// statement declares a function the code generator implements itself; the
+// table supplies its arity and documentation, the checker its typing.
+func statement(name, help string, min, max int) *Func {
+	return &Func{Name: name, Help: help, Kind: Statement, MinArgs: min, MaxArgs: max}
+}
+
+func builtinFuncs() []*Func {
+	return []*Func{
+		statement("printf", "printf(fmt, ...): formatted output, rendered in user space", 1, -1),
+		statement("print", "print(@map[, top[, div]]) or print(value): print a map or a value now", 1, 3),
+		statement("exit", "exit([code]): stop tracing; END probes run and maps print", 0, 1),
+		statement("delete", "delete(@map[key]) or delete(@map, key): remove one entry", 1, 2),
+		statement("clear", "clear(@map): remove every entry", 1, 1),
+		statement("zero", "zero(@map): set every value to zero", 1, 1),
+		{
+			Name: "str", Help: "str(ptr[, len]): the NUL-terminated string at ptr", Kind: Value,
+			MinArgs: 1, MaxArgs: 2,
+			Check: func(args []*types.Type, _ []*int64) (*types.Type, error) {
+				if !args[0].IsIntLike() && !args[0].IsString() {
+					return nil, argErr(0, "str() takes a pointer or an integer address, not %s", args[0])
+				}
+				if len(args) == 2 && !args[1].IsInt() {
+					return nil, argErr(1, "str()'s length must be an integer, not %s", args[1])
+				}
+				if args[0].IsString() {
+					return args[0], nil
+				}
+				return types.NewString(DefaultStrSize), nil
+			},
+			Emit: emitStr,
+		},
+	}
+}
+
+// emitStr reads a string: R1 is the destination buffer, R2 the source
+// address, R3 the optional length limit (in characters, like bpftrace).
+func emitStr(e Emitter, args []*types.Type) {
+	read := asm.FnProbeReadKernelStr
+	if args[0].Kind == types.Pointer && args[0].AddrSpace == types.User {
+		read = asm.FnProbeReadUserStr
+	}
+	if len(args) == 2 {
+		// size = min(len + 1, DefaultStrSize), the +1 making room for the NUL.
+		ok := e.Label()
+		e.Emit(
+			asm.Add.Imm(asm.R3, 1),
+			asm.JLE.Imm(asm.R3, DefaultStrSize, ok),
+			asm.Mov.Imm(asm.R3, DefaultStrSize),
+			asm.Mov.Reg(asm.R4, asm.R3).WithSymbol(ok),
+			asm.Mov.Reg(asm.R3, asm.R2),
+			asm.Mov.Reg(asm.R2, asm.R4),
+		)
+	} else {
+		e.Emit(asm.Mov.Reg(asm.R3, asm.R2), asm.Mov.Imm(asm.R2, DefaultStrSize))
+	}
+	e.Emit(read.Call())
+}
+
+// intArg checks that argument i is an integer.
+func intArg(name string, args []*types.Type, i int) error {
+	if !args[i].IsIntLike() {
+		return argErr(i, "%s() takes an integer, not %s", name, args[i])
+	}
+	return nil
+}
+
+// constArg returns the compile-time value of argument i or an error.
+func constArg(name string, literal []*int64, i int, what string) (int64, error) {
+	if i >= len(literal) || literal[i] == nil {
+		return 0, argErr(i, "%s()'s %s must be an integer constant", name, what)
+	}
+	return *literal[i], nil
+}
+
+var _ = fmt.Sprintf

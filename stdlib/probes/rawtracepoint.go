@@ -1,0 +1,71 @@
+package probes
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+)
+
+// maxRawArgs is how many of arg0..argN a raw tracepoint offers. The kernel
+// checks at attach time that the program reads no more arguments than the
+// tracepoint has.
+const maxRawArgs = 10
+
+// rawTracepointProvider is `rawtracepoint:[CATEGORY:]NAME` (alias `rt`): the
+// tracepoint's raw arguments as arg0..arg9, before any formatting.
+func rawTracepointProvider() *Provider {
+	p := &Provider{
+		Name:     "rawtracepoint",
+		Aliases:  []string{"rt"},
+		Help:     "kernel tracepoints with raw arguments: rawtracepoint:NAME",
+		ProgType: ebpf.RawTracepoint,
+		Access:   RawArgs,
+	}
+	p.Resolve = func(env *Env, ap AttachSpec) ([]*Target, error) {
+		var cat, name string
+		switch len(ap.Parts) {
+		case 2:
+			name = ap.Parts[1]
+		case 3:
+			cat, name = ap.Parts[1], ap.Parts[2]
+		default:
+			return nil, fmt.Errorf("rawtracepoint needs a name: rawtracepoint:NAME or rawtracepoint:CATEGORY:NAME")
+		}
+		if name == "" {
+			return nil, fmt.Errorf("rawtracepoint needs a name: rawtracepoint:NAME")
+		}
+		src, err := env.tracepoints()
+		if err != nil {
+			return nil, err
+		}
+		if cat == "" {
+			cat = "*"
+		}
+		tps, err := src.Match(cat, name)
+		if err != nil {
+			return nil, err
+		}
+		var out []*Target
+		seen := map[string]bool{}
+		for _, tp := range tps {
+			if seen[tp.Name] {
+				continue
+			}
+			seen[tp.Name] = true
+			out = append(out, &Target{
+				Provider: p,
+				Name:     "rawtracepoint:" + tp.Category + ":" + tp.Name,
+				Category: tp.Category,
+				Event:    tp.Name,
+				NumArgs:  maxRawArgs,
+			})
+		}
+		return out, nil
+	}
+	p.Attach = func(t *Target, prog *ebpf.Program) (io.Closer, error) {
+		return link.AttachRawTracepoint(link.RawTracepointOptions{Name: t.Event, Program: prog})
+	}
+	return p
+}

@@ -1,0 +1,150 @@
+// Package stdlib is gotrace's standard library as a table: the builtin
+// variables (pid, comm, ...), the functions (printf, str, exit, ...) and the
+// aggregations (count, hist, ...). Each entry says what it is called, where
+// it may be used, how it is type-checked, how its code is emitted and, for
+// aggregations, how its map value is laid out. Adding a builtin means adding
+// one entry.
+//
+// Code generation uses a fixed calling convention so that entries never deal
+// with register allocation: an entry's Emit receives its inputs in R1..R5
+// (see each kind's doc), may use R0..R5 freely and call helpers, and leaves
+// an integer result in R0. The code generator moves values in and out.
+package stdlib
+
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/stdlib/probes"
+)
+
+// Emitter is what table entries may ask of the code generator.
+type Emitter interface {
+	// Emit appends instructions.
+	Emit(insns ...asm.Instruction)
+	// Label returns a label name unique within the program; put it on an
+	// instruction with WithSymbol and jump to it by name.
+	Label() string
+	// Target is the probe the program is being generated for.
+	Target() *probes.Target
+	// LoadArg loads probe argument n (arg0..) into dst. It may clobber R0..R5.
+	LoadArg(n int, dst asm.Register)
+	// LoadStartTime loads the boot-clock nanoseconds at which tracing
+	// started (patched in at load time) into dst.
+	LoadStartTime(dst asm.Register)
+}
+
+// ArgError is returned by a Check function to blame one argument.
+type ArgError struct {
+	Index int
+	Msg   string
+}
+
+func (e *ArgError) Error() string { return e.Msg }
+
+func argErr(i int, format string, args ...any) error {
+	return &ArgError{Index: i, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Var is a builtin variable.
+type Var struct {
+	Name string
+	Help string
+	// Type returns the variable's type in a probe attached to t, or an
+	// error saying why the variable is not available there.
+	Type func(t *probes.Target) (*types.Type, error)
+	// Emit computes the value: an integer in R0, or for strings, the bytes
+	// written to the buffer whose address is in R1 (Type's Size bytes, zeroed
+	// beforehand by the code generator).
+	Emit func(e Emitter)
+}
+
+// FuncKind says how the code generator treats a function call.
+type FuncKind int
+
+// Function kinds.
+const (
+	// Value functions compute a value with Emit: integer arguments arrive in
+	// R2..R5 (R1 holds the destination buffer for string results).
+	Value FuncKind = iota
+	// Statement functions are built into the code generator (printf, exit,
+	// print, delete, clear, zero): the table supplies their checking.
+	Statement
+	// Aggregation functions are only valid as `@map[...] = f(...)`.
+	Aggregation
+)
+
+// Func is a builtin function.
+type Func struct {
+	Name string
+	Help string
+	Kind FuncKind
+	// MinArgs and MaxArgs bound the argument count (MaxArgs -1: variadic).
+	MinArgs, MaxArgs int
+	// Check validates argument types (args[i] is nil for an argument that
+	// is not an expression with a value, e.g. a map) and returns the
+	// result type. Literal holds the integer value of each argument that is
+	// a compile-time constant.
+	Check func(args []*types.Type, literal []*int64) (*types.Type, error)
+	// Emit generates a Value function; see FuncKind.
+	Emit func(e Emitter, args []*types.Type)
+	// Agg describes an Aggregation function.
+	Agg *AggSpec
+}
+
+// AggSpec describes how an aggregation keeps its value in a per-CPU map.
+type AggSpec struct {
+	Kind types.AggKind
+	// ValueSize is the size in bytes of one CPU's value.
+	ValueSize int
+	// Bucketed aggregations (hist, lhist) add a u64 bucket number to the map
+	// key; Bucket computes it from the value in R1 into R0.
+	Bucket func(e Emitter, t *types.Type)
+	// Update changes one CPU's value in place: R1 points at it, R2 holds
+	// the aggregated expression (if the function takes one).
+	Update func(e Emitter)
+}
+
+// Library indexes the table by name.
+type Library struct {
+	vars  map[string]*Var
+	funcs map[string]*Func
+}
+
+// New builds the library from the tables in vars.go, funcs.go and aggs.go.
+func New() *Library {
+	l := &Library{vars: map[string]*Var{}, funcs: map[string]*Func{}}
+	for _, v := range builtinVars() {
+		l.vars[v.Name] = v
+	}
+	for _, f := range append(builtinFuncs(), aggregations()...) {
+		l.funcs[f.Name] = f
+	}
+	return l
+}
+
+// Var finds a builtin variable.
+func (l *Library) Var(name string) (*Var, bool) {
+	v, ok := l.vars[name]
+	return v, ok
+}
+
+// Func finds a builtin function.
+func (l *Library) Func(name string) (*Func, bool) {
+	f, ok := l.funcs[name]
+	return f, ok
+}
+
+// Names lists every variable and function name, for suggestions.
+func (l *Library) Names() []string {
+	var out []string
+	for n := range l.vars {
+		out = append(out, n)
+	}
+	for n := range l.funcs {
+		out = append(out, n)
+	}
+	return out
+}

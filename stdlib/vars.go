@@ -1,0 +1,83 @@
+package stdlib
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/stdlib/probes"
+)
+
+// commSize is the kernel's TASK_COMM_LEN.
+const commSize = 16
+
+func always(t *types.Type) func(*probes.Target) (*types.Type, error) {
+	return func(*probes.Target) (*types.Type, error) { return t, nil }
+}
+
+// helperVar is a variable computed by one helper call with no arguments,
+// optionally followed by instructions that extract part of the result.
+func helperVar(name, help string, t *types.Type, fn asm.BuiltinFunc, post ...asm.Instruction) *Var {
+	return &Var{
+		Name: name, Help: help, Type: always(t),
+		Emit: func(e Emitter) {
+			e.Emit(fn.Call())
+			e.Emit(post...)
+		},
+	}
+}
+
+func builtinVars() []*Var {
+	vars := []*Var{
+		helperVar("pid", "process ID (the kernel's tgid)", types.Uint32, asm.FnGetCurrentPidTgid, asm.RSh.Imm(asm.R0, 32)),
+		helperVar("tid", "thread ID (the kernel's pid)", types.Uint32, asm.FnGetCurrentPidTgid, asm.Mov.Reg32(asm.R0, asm.R0)),
+		helperVar("uid", "user ID", types.Uint32, asm.FnGetCurrentUidGid, asm.Mov.Reg32(asm.R0, asm.R0)),
+		helperVar("gid", "group ID", types.Uint32, asm.FnGetCurrentUidGid, asm.RSh.Imm(asm.R0, 32)),
+		helperVar("nsecs", "nanoseconds since boot (CLOCK_MONOTONIC)", types.Uint64, asm.FnKtimeGetNs),
+		helperVar("cpu", "CPU the probe fired on", types.Uint32, asm.FnGetSmpProcessorId),
+		{
+			Name: "elapsed", Help: "nanoseconds since gotrace started", Type: always(types.Uint64),
+			Emit: func(e Emitter) {
+				e.Emit(asm.FnKtimeGetNs.Call())
+				e.LoadStartTime(asm.R1)
+				e.Emit(asm.Sub.Reg(asm.R0, asm.R1))
+			},
+		},
+		{
+			Name: "comm", Help: "name of the current thread", Type: always(types.NewString(commSize)),
+			Emit: func(e Emitter) {
+				e.Emit(asm.Mov.Imm(asm.R2, commSize), asm.FnGetCurrentComm.Call())
+			},
+		},
+		{
+			Name: "probe", Help: "full name of the probe that fired", Type: always(&types.Type{Kind: types.Probe, Size: 8}),
+			// The code generator materializes probe as the probe's index in
+			// the program's probe name table; it never calls Emit.
+		},
+		{
+			Name: "retval", Help: "return value of the traced function",
+			Type: func(t *probes.Target) (*types.Type, error) {
+				return nil, fmt.Errorf("retval is only valid in kretprobe, uretprobe and fexit probes, not in %s probes", t.Provider.Name)
+			},
+		},
+	}
+	for i := 0; i <= 9; i++ {
+		n := i
+		vars = append(vars, &Var{
+			Name: "arg" + strconv.Itoa(n), Help: "probe argument " + strconv.Itoa(n),
+			Type: func(t *probes.Target) (*types.Type, error) {
+				if n >= t.NumArgs {
+					if t.NumArgs == 0 {
+						return nil, fmt.Errorf("%s probes have no arg%d; use args to read their fields", t.Provider.Name, n)
+					}
+					return nil, fmt.Errorf("%s probes offer arg0..arg%d", t.Provider.Name, t.NumArgs-1)
+				}
+				return types.Uint64, nil
+			},
+			Emit: func(e Emitter) { e.LoadArg(n, asm.R0) },
+		})
+	}
+	return vars
+}
