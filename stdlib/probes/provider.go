@@ -127,7 +127,6 @@ func (r *Registry) Resolve(env *Env, raw string) ([]*Target, error) {
 	return p.Resolve(env, ap)
 }
 
-
 func (r *Registry) unknownProvider(name string) error {
 	switch name {
 	case "kprobe", "k", "kretprobe", "kr", "fentry", "f", "kfunc", "fexit", "fr", "kretfunc":
