@@ -198,8 +198,8 @@ func (r *run) mergeValue(m *codegen.Map, values [][]byte, e *format.Entry) bool 
 		}
 		e.Int = int64(total)
 		// A keyless count() that never ran prints nothing, like bpftrace's
-		// map that was never written.
-		return !(m.Keyless() && total == 0 && !anySet(values))
+		// map that was never written; after zero() it prints its 0.
+		return !(m.Keyless() && total == 0 && !r.zeroed[m])
 	case types.Avg, types.Stats:
 		for _, v := range values {
 			e.Count += int64(u64(v, 0))
@@ -221,17 +221,6 @@ func (r *run) mergeValue(m *codegen.Map, values [][]byte, e *format.Entry) bool 
 		return set
 	}
 	return true
-}
-
-func anySet(values [][]byte) bool {
-	for _, v := range values {
-		for _, b := range v {
-			if b != 0 {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // mergeBuckets groups hist/lhist entries, whose stored keys end with a
@@ -274,7 +263,9 @@ func (r *run) mergeBuckets(m *codegen.Map, raws []entryRaw) []format.Entry {
 // clearMap removes every entry (clear()); keyless aggregations are zeroed.
 func (r *run) clearMap(m *codegen.Map) error {
 	if m.Keyless() {
-		return r.zeroMap(m)
+		err := r.zeroMap(m)
+		delete(r.zeroed, m) // cleared, not zeroed: it prints nothing
+		return err
 	}
 	km := r.kernelMap(m)
 	raws, err := r.readRaw(m)
@@ -289,6 +280,10 @@ func (r *run) clearMap(m *codegen.Map) error {
 
 // zeroMap sets every value to zero (zero()).
 func (r *run) zeroMap(m *codegen.Map) error {
+	if r.zeroed == nil {
+		r.zeroed = map[*codegen.Map]bool{}
+	}
+	r.zeroed[m] = true
 	km := r.kernelMap(m)
 	raws, err := r.readRaw(m)
 	if err != nil {

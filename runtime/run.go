@@ -108,6 +108,9 @@ type run struct {
 
 	exited bool
 	status int
+	// zeroed remembers keyless aggregations reset by zero(), which print
+	// their zero value where a never-written one prints nothing.
+	zeroed map[*codegen.Map]bool
 }
 
 // runOnce executes the BEGIN (begin=true) or END programs in order, in the

@@ -159,7 +159,11 @@ func (t *Type) Offsets() []int {
 // map value, variable or event record.
 func (t *Type) StorageSize() int {
 	switch t.Kind {
-	case Int, Pointer, String, Struct, Probe:
+	case String:
+		// String buffers are whole 8-byte words so that they are copied
+		// and cleared with 64-bit loads and stores.
+		return alignUp(t.Size, 8)
+	case Int, Pointer, Struct, Probe:
 		return t.Size
 	case Array:
 		return t.Len * t.Elem.StorageSize()

@@ -21,9 +21,15 @@ const WorkloadEnv = "GOTRACE_TEST_WORKLOAD"
 // select their events with /comm == "gtwork"/.
 const WorkloadComm = "gtwork"
 
-// Workload describes a process a test starts: a sequence of steps such as
-// "openat 3 /tmp/a" (open /tmp/a three times), "getppid 100" or
-// "sleep 20" (milliseconds), separated by ";".
+// Workload describes a process a test starts: a sequence of steps
+// separated by ";":
+//
+//	openat N PATH...  open each PATH N times (O_RDONLY; missing files are fine)
+//	getppid N         call getppid N times
+//	close N FD...     close each (unopened) FD N times
+//	exec N PATH...    run each program N times (fork and exec, from this thread)
+//	sleep MS          sleep
+//	spin MS           keep the CPU busy
 type Workload string
 
 // Run runs the workload as a child process: the current test binary
@@ -95,6 +101,29 @@ func perform(spec string) error {
 			}
 		case "sleep":
 			time.Sleep(time.Duration(n) * time.Millisecond)
+		case "close":
+			// close(FD) of a descriptor that is not open: a syscall with a
+			// known argument and no effect.
+			for _, a := range f[2:] {
+				fd, err := strconv.Atoi(a)
+				if err != nil {
+					return fmt.Errorf("workload step %q: %v", step, err)
+				}
+				for i := 0; i < n; i++ {
+					unix.Close(fd)
+				}
+			}
+		case "exec":
+			for _, p := range f[2:] {
+				for i := 0; i < n; i++ {
+					if err := exec.Command(p).Run(); err != nil {
+						return fmt.Errorf("workload step %q: %v", step, err)
+					}
+				}
+			}
+		case "spin":
+			for end := time.Now().Add(time.Duration(n) * time.Millisecond); time.Now().Before(end); {
+			}
 		default:
 			return fmt.Errorf("unknown workload step %q", step)
 		}

@@ -1,0 +1,76 @@
+package check_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/check"
+	"github.com/gotrace/gotrace/lang/diag"
+	"github.com/gotrace/gotrace/lang/parser"
+	"github.com/gotrace/gotrace/runtime/tracefs"
+	"github.com/gotrace/gotrace/stdlib"
+	"github.com/gotrace/gotrace/stdlib/probes"
+)
+
+// tracefsDir is a copy of a real machine's tracefs (available_events and a
+// few events' format files). Checking against it needs no privileges and
+// never touches the live kernel.
+const tracefsDir = "../../testdata/tracefs"
+
+// testConfig returns a checker configuration whose tracepoints come from
+// testdata. Env.Tracepoints is always set, so the tracepoint providers never
+// fall back to opening (or mounting) the machine's tracefs.
+func testConfig(t testing.TB, params ...string) *check.Config {
+	t.Helper()
+	fs, err := tracefs.OpenAt(tracefsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &check.Config{
+		Params: params,
+		Probes: probes.NewRegistry(),
+		Env:    &probes.Env{Tracepoints: fs},
+		Lib:    stdlib.New(),
+	}
+}
+
+// parse parses text, failing the test on a syntax error: these tests are
+// about the checker, so every script must be valid syntax.
+func parse(t testing.TB, name, text string) (*diag.Source, *ast.Program) {
+	t.Helper()
+	prog, err := parser.Parse(name, text)
+	if err != nil {
+		t.Fatalf("parse error (the script must parse; only checking may fail):\n%v", err)
+	}
+	return &diag.Source{Name: name, Text: text}, prog
+}
+
+// checkOK parses and checks text, which must be valid.
+func checkOK(t testing.TB, text string, params ...string) (*ast.Program, *check.Info) {
+	t.Helper()
+	src, prog := parse(t, "test.gt", text)
+	info, err := check.Check(src, prog, testConfig(t, params...))
+	if err != nil {
+		t.Fatalf("unexpected check error:\n%v", err)
+	}
+	return prog, info
+}
+
+// checkErr parses and checks text, which must fail with a *diag.List.
+func checkErr(t testing.TB, name, text string, params ...string) *diag.List {
+	t.Helper()
+	src, prog := parse(t, name, text)
+	info, err := check.Check(src, prog, testConfig(t, params...))
+	if err == nil {
+		t.Fatalf("expected a check error; the script checked fine (%d probes)", len(info.Probes))
+	}
+	if info != nil {
+		t.Errorf("Check returned both an error and an Info")
+	}
+	var list *diag.List
+	if !errors.As(err, &list) {
+		t.Fatalf("error is %T, want *diag.List: %v", err, err)
+	}
+	return list
+}
