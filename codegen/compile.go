@@ -112,9 +112,7 @@ func (c *compiler) program(index int, pi *check.ProbeInfo, t *probes.Target) *Pr
 	if pi.Probe.Predicate != nil {
 		g.at(pi.Probe.Predicate.Pos())
 		mark := g.frame.mark()
-		cond := g.intExpr(pi.Probe.Predicate)
-		g.emit(asm.JEq.Imm(g.reg(cond), 0, g.exitLabel))
-		g.free(cond)
+		g.jumpUnless(pi.Probe.Predicate, g.exitLabel)
 		g.frame.reset(mark)
 	}
 	g.block(body)

@@ -42,7 +42,7 @@ func (g *gen) stmt(s ast.Stmt) {
 
 func (g *gen) ifStmt(s *ast.IfStmt) {
 	els, end := g.newLabel(), g.newLabel()
-	g.branchIf(g.intExpr(s.Cond), asm.JEq, els)
+	g.jumpUnless(s.Cond, els)
 	g.block(s.Then)
 	if s.Else == nil {
 		g.label(els)

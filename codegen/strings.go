@@ -4,7 +4,6 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/gotrace/gotrace/lang/ast"
-	"github.com/gotrace/gotrace/lang/types"
 )
 
 // place is a location in BPF memory: the stack (base nil, offset from R10)
@@ -161,15 +160,44 @@ func (g *gen) strTemp(e ast.Expr) (place, int) {
 	return p, t.Size
 }
 
-// stringCompare generates == and != on strings: equal when the bytes match
-// up to and including the first NUL.
+// stringCompare generates == and != on strings as a 0/1 value.
 func (g *gen) stringCompare(e *ast.Binary) *tmp {
+	res := g.resultSlot()
+	differ, end := g.newLabel(), g.newLabel()
+	g.jumpIfStringsDiffer(e, differ)
+	eq, ne := int64(1), int64(0)
+	if e.Op == "!=" {
+		eq, ne = 0, 1
+	}
+	g.emit(storeImm64(asm.RFP, res.slot, eq), asm.Ja.Label(end))
+	g.label(differ)
+	g.emit(storeImm64(asm.RFP, res.slot, ne))
+	g.label(end)
+	return res
+}
+
+// stringCompareJump jumps to label when the string comparison e (== or !=)
+// is false (whenFalse) or true.
+func (g *gen) stringCompareJump(e *ast.Binary, label string, whenFalse bool) {
+	if (e.Op == "==") == whenFalse {
+		g.jumpIfStringsDiffer(e, label)
+		return
+	}
+	differ := g.newLabel()
+	g.jumpIfStringsDiffer(e, differ)
+	g.emit(asm.Ja.Label(label))
+	g.label(differ)
+}
+
+// jumpIfStringsDiffer compares the operands of e and jumps to differ when
+// they are not equal (their bytes differ before the first NUL), falling
+// through when they are. Comparisons with a literal test the known bytes
+// against immediates.
+func (g *gen) jumpIfStringsDiffer(e *ast.Binary, differ string) {
 	lit, other := e.Y, e.X
 	if _, ok := g.c.info.Strings[e.X]; ok {
 		lit, other = e.X, e.Y
 	}
-	res := g.resultSlot()
-	differ, end := g.newLabel(), g.newLabel()
 	if s, ok := g.c.info.Strings[lit]; ok {
 		buf, size := g.strTemp(other)
 		g.flushAll()
@@ -184,30 +212,19 @@ func (g *gen) stringCompare(e *ast.Binary) *tmp {
 				asm.JNE.Imm(asm.R0, int32(b), differ),
 			)
 		}
-	} else {
-		a, asize := g.strTemp(e.X)
-		b, bsize := g.strTemp(e.Y)
-		g.flushAll()
-		same := g.newLabel()
-		for i := 0; i < min(asize, bsize); i++ {
-			g.emit(
-				asm.LoadMem(asm.R0, asm.RFP, a.off+int16(i), asm.Byte),
-				asm.LoadMem(asm.R1, asm.RFP, b.off+int16(i), asm.Byte),
-				asm.JNE.Reg(asm.R0, asm.R1, differ),
-				asm.JEq.Imm(asm.R0, 0, same),
-			)
-		}
-		g.label(same)
+		return
 	}
-	eq, ne := int64(1), int64(0)
-	if e.Op == "!=" {
-		eq, ne = 0, 1
+	a, asize := g.strTemp(e.X)
+	b, bsize := g.strTemp(e.Y)
+	g.flushAll()
+	same := g.newLabel()
+	for i := 0; i < min(asize, bsize); i++ {
+		g.emit(
+			asm.LoadMem(asm.R0, asm.RFP, a.off+int16(i), asm.Byte),
+			asm.LoadMem(asm.R1, asm.RFP, b.off+int16(i), asm.Byte),
+			asm.JNE.Reg(asm.R0, asm.R1, differ),
+			asm.JEq.Imm(asm.R0, 0, same),
+		)
 	}
-	g.emit(storeImm64(asm.RFP, res.slot, eq), asm.Ja.Label(end))
-	g.label(differ)
-	g.emit(storeImm64(asm.RFP, res.slot, ne))
-	g.label(end)
-	return res
+	g.label(same)
 }
-
-var _ = types.String
