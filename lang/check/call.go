@@ -2,6 +2,7 @@ package check
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/gotrace/gotrace/lang/ast"
 	"github.com/gotrace/gotrace/lang/types"
@@ -208,6 +209,51 @@ func (c *checker) print(e *ast.Call) {
 	}
 }
 
+// literalPos returns the source position of byte off of lit's decoded value.
+// It walks the literal as written, so that an escape such as \t counts with
+// its written length; every escape decodes to exactly one byte.
+func (c *checker) literalPos(lit *ast.StrLit, off int) ast.Pos {
+	pos := lit.At
+	var text string
+	if c.errs.Src != nil {
+		text = c.errs.Src.Text
+	}
+	if pos.Offset >= len(text) || text[pos.Offset] != '"' {
+		// Not the source text: assume there are no escapes.
+		pos.Col += 1 + off
+		pos.Offset += 1 + off
+		return pos
+	}
+	i := pos.Offset + 1
+	for n := 0; n < off && i < len(text); n++ {
+		i += escapeLen(text, i)
+	}
+	pos.Col += i - pos.Offset
+	pos.Offset = i
+	return pos
+}
+
+// escapeLen is the written length of the character at s[i] of a string
+// literal: 1, or the length of the escape sequence starting there (the
+// lexer's rules: \x takes up to two hex digits, \NNN up to three octal ones).
+func escapeLen(s string, i int) int {
+	if s[i] != '\\' || i+1 >= len(s) {
+		return 1
+	}
+	j := i + 2
+	switch c := s[i+1]; {
+	case c == 'x':
+		for j < len(s) && j < i+4 && strings.ContainsRune("0123456789abcdefABCDEF", rune(s[j])) {
+			j++
+		}
+	case c >= '0' && c <= '7':
+		for j < len(s) && j < i+4 && s[j] >= '0' && s[j] <= '7' {
+			j++
+		}
+	}
+	return j - i
+}
+
 func (c *checker) printf(e *ast.Call) {
 	lit, ok := e.Args[0].(*ast.StrLit)
 	if !ok {
@@ -216,15 +262,14 @@ func (c *checker) printf(e *ast.Call) {
 	}
 	p, err := format.ParsePrintf(lit.Value)
 	if err != nil {
-		pos := lit.At
 		var pe *format.ParseError
 		if errors.As(err, &pe) {
-			// Point into the literal; exact when the format has no escapes
-			// before the error.
-			pos.Col += 1 + pe.Offset
-			pos.Offset += 1 + pe.Offset
+			// The caret shows where; the byte offset in the decoded
+			// format would only confuse.
+			c.errorf(c.literalPos(lit, pe.Offset), "bad printf format: %s", pe.Msg)
+			return
 		}
-		c.errorf(pos, "bad printf format: %v", err)
+		c.errorf(lit.At, "bad printf format: %v", err)
 		return
 	}
 	c.info.Printf[e] = p

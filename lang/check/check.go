@@ -175,12 +175,36 @@ func (c *checker) checkArgsCompatible(pi *ProbeInfo, t *probes.Target) {
 		f1, ok1 := first.Args.Field(fa.Name)
 		f2, ok2 := t.Args.Field(fa.Name)
 		if ok1 && !ok2 {
-			c.errorf(fa.At, "%s has no field %q (it is in %s)", t.Name, fa.Name, first.Name)
+			c.errorf(c.fieldNamePos(fa), "%s has no field %q (it is in %s)", t.Name, fa.Name, first.Name)
 		} else if ok1 && !types.Equal(f1.Type, f2.Type) {
-			c.errorf(fa.At, "args.%s is %s in %s but %s in %s", fa.Name, f1.Type, first.Name, f2.Type, t.Name)
+			c.errorf(c.fieldNamePos(fa), "args.%s is %s in %s but %s in %s", fa.Name, f1.Type, first.Name, f2.Type, t.Name)
 		}
 		return true
 	})
+}
+
+// fieldNamePos returns the position of the field name in X.Name or X->Name
+// (FieldAccess.At is the '.' or '->'), skipping blanks after the operator.
+func (c *checker) fieldNamePos(e *ast.FieldAccess) ast.Pos {
+	pos := e.At
+	n := 1
+	if e.Arrow {
+		n = 2
+	}
+	pos.Col += n
+	pos.Offset += n
+	if c.errs.Src == nil {
+		return pos
+	}
+	text := c.errs.Src.Text
+	for pos.Offset < len(text) && (text[pos.Offset] == ' ' || text[pos.Offset] == '\t') {
+		pos.Col++
+		pos.Offset++
+	}
+	if !strings.HasPrefix(text[min(pos.Offset, len(text)):], e.Name) {
+		return e.At // the name is on another line, or the text is not the source
+	}
+	return pos
 }
 
 func isArgs(e ast.Expr) bool {
@@ -199,11 +223,12 @@ func (c *checker) mapInfo(m *ast.MapRef) *MapInfo {
 	return mi
 }
 
-// suggest returns ` (did you mean "x"?)` for the closest candidate.
+// suggest returns `did you mean "x"?` for the closest candidate; ties go to
+// the alphabetically first, so the hint does not depend on map order.
 func suggest(name string, candidates []string) string {
 	best, bestD := "", 3
 	for _, cand := range candidates {
-		if d := editDistance(name, cand); d < bestD {
+		if d := editDistance(name, cand); d < bestD || (d == bestD && best != "" && cand < best) {
 			best, bestD = cand, d
 		}
 	}

@@ -131,9 +131,13 @@ func (c *checker) positional(e *ast.Positional) *types.Type {
 
 func (c *checker) ident(e *ast.Ident) *types.Type {
 	if e.Name == "args" {
-		if c.target.Args == nil {
-			c.errorf(e.At, "args is not available in %s probes", c.target.Provider.Name)
-			return nil
+		// Every target of a probe runs the same body, so args must exist in
+		// all of them (tracepoint:a:b, rawtracepoint:c shares a body).
+		for _, t := range c.probe.Targets {
+			if t.Args == nil {
+				c.errorf(e.At, "args is not available in %s probes", t.Provider.Name)
+				return nil
+			}
 		}
 		return c.target.Args
 	}
@@ -147,10 +151,17 @@ func (c *checker) ident(e *ast.Ident) *types.Type {
 		}
 		return nil
 	}
-	t, err := v.Type(c.target)
-	if err != nil {
-		c.errorf(e.At, "%v", err)
-		return nil
+	// The variable must be available in every target, not just the first.
+	var t *types.Type
+	for i, target := range c.probe.Targets {
+		tt, err := v.Type(target)
+		if err != nil {
+			c.errorf(e.At, "%v", err)
+			return nil
+		}
+		if i == 0 {
+			t = tt
+		}
 	}
 	c.info.Vars[e] = v
 	return t
@@ -265,7 +276,7 @@ func (c *checker) binary(e *ast.Binary) *types.Type {
 		return nil
 	}
 	if xok && yok {
-		if v, ok := foldBinary(e.Op, xv, yv); ok {
+		if v, ok := foldBinary(e.Op, xv, yv, !promote(x, y).Signed); ok {
 			c.info.Consts[e] = v
 		}
 	}
@@ -276,7 +287,29 @@ func (c *checker) binary(e *ast.Binary) *types.Type {
 	return promote(x, y)
 }
 
-func foldBinary(op string, x, y int64) (int64, bool) {
+// foldBinary computes x op y at compile time. unsigned selects the unsigned
+// forms of /, %, >> and the ordered comparisons, as the code generator does
+// when either operand is a uint64 or a pointer (see promote).
+func foldBinary(op string, x, y int64, unsigned bool) (int64, bool) {
+	if unsigned {
+		ux, uy := uint64(x), uint64(y)
+		switch op {
+		case "/":
+			return int64(ux / uy), true
+		case "%":
+			return int64(ux % uy), true
+		case ">>":
+			return int64(ux >> uy), true
+		case "<":
+			return b2i(ux < uy), true
+		case "<=":
+			return b2i(ux <= uy), true
+		case ">":
+			return b2i(ux > uy), true
+		case ">=":
+			return b2i(ux >= uy), true
+		}
+	}
 	switch op {
 	case "+":
 		return x + y, true
@@ -401,7 +434,7 @@ func (c *checker) fieldAccess(e *ast.FieldAccess) *types.Type {
 	}
 	f, ok := x.Field(e.Name)
 	if !ok {
-		err := c.errorf(e.At, "%s has no field %q", c.target.Name, e.Name)
+		err := c.errorf(c.fieldNamePos(e), "%s has no field %q", c.target.Name, e.Name)
 		if h := suggest(e.Name, fieldNames(x)); h != "" {
 			err.Hint = h + " (fields: " + joinNames(fieldNames(x)) + ")"
 		} else {

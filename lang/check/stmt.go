@@ -101,6 +101,9 @@ func (c *checker) assign(s *ast.AssignStmt) {
 			c.errorf(s.At, "%s needs an integer value, not %s", s.Op, vt)
 			return
 		}
+		if !c.storable(s, vt) {
+			return
+		}
 		vt = storageType(vt)
 		if old := c.probe.Vars[t.Name]; old != nil {
 			merged, ok := merge(old, vt)
@@ -125,6 +128,9 @@ func (c *checker) assign(s *ast.AssignStmt) {
 					c.errorf(s.At, "aggregations are assigned with =, not %s", s.Op)
 				}
 				vt = c.aggregation(call, f)
+				if vt == nil {
+					return // the arguments were wrong; already reported
+				}
 			}
 		}
 		if vt == nil {
@@ -134,6 +140,9 @@ func (c *checker) assign(s *ast.AssignStmt) {
 			}
 			if s.Op != "=" && !vt.IsInt() {
 				c.errorf(s.At, "%s needs an integer value, not %s", s.Op, vt)
+				return
+			}
+			if !c.storable(s, vt) {
 				return
 			}
 			vt = storageType(vt)
@@ -150,6 +159,28 @@ func (c *checker) assign(s *ast.AssignStmt) {
 	default:
 		c.errorf(s.At, "can only assign to a variable ($x) or a map (@m)")
 	}
+}
+
+// storable reports whether the value of s, of type vt, may be stored in a
+// variable or map, reporting an error if not: the code generator stores
+// integers, pointers, strings and probe names only. It also rejects `/=` and
+// `%=` by a constant zero, like / and %.
+func (c *checker) storable(s *ast.AssignStmt, vt *types.Type) bool {
+	if s.Op == "/=" || s.Op == "%=" {
+		if v, ok := c.info.Consts[s.Value]; ok && v == 0 {
+			c.errorf(s.Value.Pos(), "division by zero")
+			return false
+		}
+	}
+	switch vt.Kind {
+	case types.Int, types.Pointer, types.String, types.Probe:
+		return true
+	}
+	err := c.errorf(s.Value.Pos(), "%s values cannot be stored in variables or maps yet", vt)
+	if vt.Kind == types.Array {
+		err.Hint = "store its elements one at a time, indexed with constants"
+	}
+	return false
 }
 
 // describe names a type the way users write it.

@@ -1,0 +1,86 @@
+package runtime_test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gotrace/gotrace/runtime/kerneltest"
+)
+
+// Builtins whose values depend on the machine or the moment are checked
+// against what the test itself knows.
+func TestBuiltinsInBegin(t *testing.T) {
+	kerneltest.Require(t)
+	out, _, _ := runScript(t, "builtins.gt", `BEGIN {
+		printf("%d %d %d %d\n", pid, uid, gid, cpu < 4096);
+		printf("%d %d\n", elapsed < 1000000000, nsecs > 0);
+		printf("%s\n", comm);
+		exit();
+	}`, nil, "", 5*time.Second)
+	lines := strings.Split(out, "\n")
+	want := fmt.Sprintf("%d %d %d 1", os.Getpid(), os.Getuid(), os.Getgid())
+	if lines[0] != want {
+		t.Errorf("pid/uid/gid line = %q, want %q", lines[0], want)
+	}
+	if lines[1] != "1 1" {
+		t.Errorf("elapsed/nsecs line = %q, want %q", lines[1], "1 1")
+	}
+	// BEGIN runs in the tracer's own thread, like bpftrace's.
+	exe, _ := os.Executable()
+	name := exe[strings.LastIndexByte(exe, '/')+1:]
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	if lines[2] != name {
+		t.Errorf("comm = %q, want %q", lines[2], name)
+	}
+}
+
+// The workload's pid and tid are seen by tracepoints: its traced syscalls
+// come from one locked thread of one process.
+func TestPidTidOfWorkload(t *testing.T) {
+	kerneltest.Require(t)
+	out, _, _ := runScript(t, "pidtid.gt", `
+		tracepoint:syscalls:sys_enter_getppid /comm == "gtwork"/ { @p[pid, tid] = count(); }`,
+		nil, "getppid 4", 10*time.Second)
+	// One entry: the workload's pid and thread id, counted 4 times.
+	var pid, tid, n int
+	if _, err := fmt.Sscanf(strings.TrimSpace(out), "@p[%d, %d]: %d", &pid, &tid, &n); err != nil {
+		t.Fatalf("unexpected output %q: %v", out, err)
+	}
+	if n != 4 || pid <= 1 || tid < pid || pid == os.Getpid() {
+		t.Errorf("got pid %d tid %d count %d; want the workload's ids and 4", pid, tid, n)
+	}
+}
+
+// profile and software probes sample while the workload runs; their counts
+// are statistical, so they are checked against wide bounds.
+func TestPerfEventProbes(t *testing.T) {
+	kerneltest.Require(t)
+	cases := []struct {
+		name, script string
+		workload     kerneltest.Workload
+		lo, hi       int
+	}{
+		// 99 Hz for 400 ms of busy CPU is about 40 samples.
+		{"profile", `profile:hz:99 /comm == "gtwork"/ { @n = count(); }`, "spin 400", 15, 80},
+		{"profile-ms", `p:ms:10 /comm == "gtwork"/ { @n = count(); }`, "spin 400", 15, 80},
+		// The spinning thread is preempted at least by the timer ticks.
+		{"software", `software:cpu-clock:1000000 /comm == "gtwork"/ { @n = count(); }`, "spin 400", 15, 800},
+		{"software-alias", `s:page-faults:1 /comm == "gtwork"/ { @n = count(); }`, "exec 3 /bin/true", 3, 100000},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, _, _ := runScript(t, c.name+".gt", c.script, nil, c.workload, 10*time.Second)
+			s := strings.TrimSpace(out)
+			n, err := strconv.Atoi(strings.TrimPrefix(s, "@n: "))
+			if err != nil || n < c.lo || n > c.hi {
+				t.Errorf("%s: output %q, want @n between %d and %d", c.script, out, c.lo, c.hi)
+			}
+		})
+	}
+}
