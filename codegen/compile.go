@@ -76,6 +76,8 @@ type compiler struct {
 	errs *diag.List
 	out  *Output
 	maps map[string]*Map
+	// scratchSize is the scratch map's value size: the most any program needs.
+	scratchSize int
 }
 
 func (c *compiler) declareInternalMaps() {
@@ -105,24 +107,28 @@ func (c *compiler) probeIndex(t *probes.Target) int64 {
 
 // program generates the program of probe block pi for target t.
 func (c *compiler) program(index int, pi *check.ProbeInfo, t *probes.Target) *Program {
-	g := &gen{c: c, target: t, probe: pi, vars: map[string]int16{}}
-	g.at(pi.Probe.At)
-	g.prologue()
-	body := pi.Probe.Body
-	if pi.Probe.Predicate != nil {
-		g.at(pi.Probe.Predicate.Pos())
-		mark := g.frame.mark()
-		g.jumpUnless(pi.Probe.Predicate, g.exitLabel)
-		g.frame.reset(mark)
-	}
-	g.block(body)
-	g.at(body.Close)
-	g.label(g.exitLabel)
-	g.emit(asm.Mov.Imm(asm.R0, 0), asm.Return())
+	nEvents, nErrs := len(c.out.Events), len(c.errs.Errs)
+	g := c.generate(pi, t, false)
 	if g.frame.overflow() {
-		c.errs.Add(pi.Probe.At, "this probe needs %d bytes of stack; the kernel allows %d", g.frame.max, maxStack).Hint =
-			"split long printf() calls or use fewer string variables in this probe"
+		// Out of stack: generate again, with buffers in the scratch map,
+		// forgetting what the first attempt registered.
+		c.out.Events, c.errs.Errs = c.out.Events[:nEvents], c.errs.Errs[:nErrs]
+		g = c.generate(pi, t, true)
+	}
+	if g.frame.overflow() {
+		c.errs.Add(pi.Probe.At, "this probe needs %d bytes of stack even with its buffers in a scratch map; the kernel allows %d", g.frame.max, maxStack).Hint =
+			"use fewer variables in this probe"
 		return nil
+	}
+	if g.scratchMax > c.scratchSize {
+		c.scratchSize = g.scratchMax
+		c.out.Specs[ScratchMap] = &ebpf.MapSpec{
+			Name:       "gt_scratch",
+			Type:       ebpf.PerCPUArray,
+			KeySize:    4,
+			ValueSize:  uint32(c.scratchSize),
+			MaxEntries: 1,
+		}
 	}
 	name := progName(t.Provider.Name, index)
 	return &Program{
@@ -136,6 +142,28 @@ func (c *compiler) program(index int, pi *check.ProbeInfo, t *probes.Target) *Pr
 		},
 		StackSize: g.frame.max,
 	}
+}
+
+// generate writes the instructions of probe block pi for target t.
+func (c *compiler) generate(pi *check.ProbeInfo, t *probes.Target, useScratch bool) *gen {
+	g := &gen{c: c, target: t, probe: pi, vars: map[string]int16{}}
+	if useScratch {
+		g.scratch = &tmp{hasSlot: true}
+	}
+	g.at(pi.Probe.At)
+	g.prologue()
+	body := pi.Probe.Body
+	if pi.Probe.Predicate != nil {
+		g.at(pi.Probe.Predicate.Pos())
+		mark := g.frame.mark()
+		g.jumpUnless(pi.Probe.Predicate, g.exitLabel)
+		g.frame.reset(mark)
+	}
+	g.block(body)
+	g.at(body.Close)
+	g.label(g.exitLabel)
+	g.emit(asm.Mov.Imm(asm.R0, 0), asm.Return())
+	return g
 }
 
 // progName is the kernel-visible program name: at most 15 characters of

@@ -25,3 +25,23 @@ func (f *frame) alloc(size int) int16 {
 func (f *frame) mark() int      { return f.used }
 func (f *frame) reset(mark int) { f.used = mark }
 func (f *frame) overflow() bool { return f.max > maxStack }
+
+// scratchThreshold is the smallest buffer placed in the scratch map once a
+// program has run out of stack.
+const scratchThreshold = 16
+
+// buffer returns size bytes of statement-scoped memory: on the stack, or,
+// for programs whose stack would overflow (see compiler.program), in this
+// CPU's slot of the scratch map.
+func (g *gen) buffer(size int) place {
+	if g.scratch != nil && size >= scratchThreshold {
+		size = (size + 7) &^ 7
+		off := g.scratchUsed
+		g.scratchUsed += size
+		if g.scratchUsed > g.scratchMax {
+			g.scratchMax = g.scratchUsed
+		}
+		return place{base: g.scratch, off: int16(off)}
+	}
+	return stackPlace(g.frame.alloc(size))
+}

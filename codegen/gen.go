@@ -28,6 +28,11 @@ type gen struct {
 	frame frame
 	// ctxSlot holds the context pointer (R1 at entry).
 	ctxSlot int16
+	// scratch, when set, is the pointer to this CPU's slot of the scratch
+	// map (a tmp that lives in its stack slot), used for buffers once the
+	// stack is full; scratchUsed and scratchMax measure it.
+	scratch                 *tmp
+	scratchUsed, scratchMax int
 	// vars maps scratch variable names to their stack offsets.
 	vars      map[string]int16
 	exitLabel string
@@ -136,6 +141,21 @@ func (g *gen) prologue() {
 	g.exitLabel = g.newLabel()
 	g.ctxSlot = g.frame.alloc(8)
 	g.emit(asm.StoreMem(asm.RFP, g.ctxSlot, asm.R1, asm.DWord))
+	if g.scratch != nil {
+		// Look up this CPU's scratch buffer once; the pointer stays in its
+		// stack slot and is reloaded where needed.
+		key := g.frame.alloc(8)
+		g.emit(
+			asm.StoreImm(asm.RFP, key, 0, asm.Word),
+			asm.LoadMapPtr(asm.R1, 0).WithReference(ScratchMap),
+			asm.Mov.Reg(asm.R2, asm.RFP),
+			asm.Add.Imm(asm.R2, int32(key)),
+			asm.FnMapLookupElem.Call(),
+			asm.JEq.Imm(asm.R0, 0, g.exitLabel),
+		)
+		g.scratch.slot = g.frame.alloc(8)
+		g.emit(asm.StoreMem(asm.RFP, g.scratch.slot, asm.R0, asm.DWord))
+	}
 	names := make([]string, 0, len(g.probe.Vars))
 	for n := range g.probe.Vars {
 		names = append(names, n)

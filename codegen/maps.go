@@ -91,13 +91,13 @@ func (g *gen) mapOf(m *ast.MapRef) *Map {
 // buildKey writes a map key into a new stack buffer and returns it. extra,
 // when non-nil, is appended as a u64 (a histogram bucket).
 func (g *gen) buildKey(m *Map, keys []ast.Expr, extra *tmp) place {
-	p := stackPlace(g.frame.alloc(m.KeySize))
+	p := g.buffer(m.KeySize)
 	if m.Keyless() {
-		g.emit(asm.StoreImm(asm.RFP, p.off, 0, sizeOf[m.KeySize]))
+		g.emit(asm.StoreImm(g.baseReg(p), p.off, 0, sizeOf[m.KeySize]))
 		return p
 	}
 	if m.Key == nil && extra == nil {
-		g.emit(storeImm64(asm.RFP, p.off, 0))
+		g.emit(storeImm64(g.baseReg(p), p.off, 0))
 		return p
 	}
 	if m.Key != nil {
@@ -188,7 +188,7 @@ func (g *gen) mapReadInto(e *ast.MapRef, p place, size int) {
 func (g *gen) mapAssign(target *ast.MapRef, value ast.Expr) {
 	m := g.mapOf(target)
 	key := g.buildKey(m, target.Keys, nil)
-	val := stackPlace(g.frame.alloc(int(g.c.out.Specs[m.Ref].ValueSize)))
+	val := g.buffer(int(g.c.out.Specs[m.Ref].ValueSize))
 	g.valueInto(value, m.Value, val, true)
 	g.update(m, key, val, updateAny)
 }
@@ -261,7 +261,7 @@ func (g *gen) aggregate(target *ast.MapRef, call *ast.Call) {
 	g.lookup(m, key)
 	g.emit(asm.JNE.Imm(asm.R0, 0, have))
 	if !m.Keyless() {
-		zero := stackPlace(g.frame.alloc(spec.ValueSize))
+		zero := g.buffer(spec.ValueSize)
 		g.zeroAt(zero, spec.ValueSize)
 		g.update(m, key, zero, updateNoExist)
 		g.lookup(m, key)

@@ -38,6 +38,9 @@ type Output struct {
 const (
 	EventsMap = "events" // the ring buffer
 	LostMap   = "lost"   // per-CPU count of records the ring buffer had no room for
+	// ScratchMap is a one-element per-CPU array whose value holds buffers
+	// of programs that would overflow the 512-byte stack.
+	ScratchMap = "scratch"
 )
 
 // Program is one generated BPF program.

@@ -20,8 +20,8 @@ func (g *gen) block(b *ast.Block) {
 // end of each statement, and no tmp outlives it.
 func (g *gen) stmt(s ast.Stmt) {
 	g.at(s.Pos())
-	mark := g.frame.mark()
-	defer g.frame.reset(mark)
+	mark, scratchMark := g.frame.mark(), g.scratchUsed
+	defer func() { g.frame.reset(mark); g.scratchUsed = scratchMark }()
 	switch s := s.(type) {
 	case *ast.Block:
 		g.block(s)

@@ -26,6 +26,16 @@ func (g *gen) baseReg(p place) asm.Register {
 	return g.reg(p.base)
 }
 
+// memRef returns a base register and offset for direct loads from p,
+// loading a pointer base into scratch (an argument register) when needed.
+func (g *gen) memRef(p place, scratch asm.Register) (asm.Register, int16) {
+	if p.base == nil {
+		return asm.RFP, p.off
+	}
+	g.loadTmp(scratch, p.base)
+	return scratch, p.off
+}
+
 // addrOf loads the address of p into dst (an argument register).
 func (g *gen) addrOf(dst asm.Register, p place) {
 	if p.base == nil {
@@ -155,7 +165,7 @@ func (g *gen) argsStringInto(e *ast.FieldAccess, p place, size int, pad bool) {
 func (g *gen) strTemp(e ast.Expr) (place, int) {
 	t := g.typeOf(e)
 	size := (t.Size + 7) &^ 7
-	p := stackPlace(g.frame.alloc(size))
+	p := g.buffer(size)
 	g.strInto(e, p, size, true)
 	return p, t.Size
 }
@@ -201,6 +211,7 @@ func (g *gen) jumpIfStringsDiffer(e *ast.Binary, differ string) {
 	if s, ok := g.c.info.Strings[lit]; ok {
 		buf, size := g.strTemp(other)
 		g.flushAll()
+		base, off := g.memRef(buf, asm.R2)
 		// Compare len(s)+1 bytes (the NUL included), at most the buffer.
 		want := append([]byte(s), 0)
 		if len(want) > size {
@@ -208,7 +219,7 @@ func (g *gen) jumpIfStringsDiffer(e *ast.Binary, differ string) {
 		}
 		for i, b := range want {
 			g.emit(
-				asm.LoadMem(asm.R0, asm.RFP, buf.off+int16(i), asm.Byte),
+				asm.LoadMem(asm.R0, base, off+int16(i), asm.Byte),
 				asm.JNE.Imm(asm.R0, int32(b), differ),
 			)
 		}
@@ -217,11 +228,13 @@ func (g *gen) jumpIfStringsDiffer(e *ast.Binary, differ string) {
 	a, asize := g.strTemp(e.X)
 	b, bsize := g.strTemp(e.Y)
 	g.flushAll()
+	abase, aoff := g.memRef(a, asm.R2)
+	bbase, boff := g.memRef(b, asm.R3)
 	same := g.newLabel()
 	for i := 0; i < min(asize, bsize); i++ {
 		g.emit(
-			asm.LoadMem(asm.R0, asm.RFP, a.off+int16(i), asm.Byte),
-			asm.LoadMem(asm.R1, asm.RFP, b.off+int16(i), asm.Byte),
+			asm.LoadMem(asm.R0, abase, aoff+int16(i), asm.Byte),
+			asm.LoadMem(asm.R1, bbase, boff+int16(i), asm.Byte),
 			asm.JNE.Reg(asm.R0, asm.R1, differ),
 			asm.JEq.Imm(asm.R0, 0, same),
 		)

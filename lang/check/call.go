@@ -144,7 +144,9 @@ func (c *checker) mapArg(e *ast.Call, a ast.Expr, keyed bool) *MapInfo {
 	}
 	mi := c.mapInfo(m)
 	if mi.Value == nil && !c.quiet {
-		c.errorf(m.At, "%s is never assigned", m.Name)
+		if !mi.failed {
+			c.errorf(m.At, "%s is never assigned", m.Name)
+		}
 		return nil
 	}
 	return mi
@@ -169,7 +171,9 @@ func (c *checker) deleteCall(e *ast.Call) {
 	}
 	mi := c.mapInfo(m)
 	if mi.Value == nil && !c.quiet {
-		c.errorf(m.At, "%s is never assigned", m.Name)
+		if !mi.failed {
+			c.errorf(m.At, "%s is never assigned", m.Name)
+		}
 		return
 	}
 	key := c.mapKey(m)

@@ -68,6 +68,9 @@ type checker struct {
 	// State of the probe being checked.
 	probe  *ProbeInfo
 	target *probes.Target
+	// failedVars are variables whose assignment had an error; reading them
+	// is not reported again.
+	failedVars map[string]bool
 }
 
 func (c *checker) resetPerPass() {
@@ -146,6 +149,7 @@ func (c *checker) checkProbes() {
 		}
 		c.probe = pi
 		c.target = pi.Targets[0]
+		c.failedVars = map[string]bool{}
 		if pi.Probe.Predicate != nil {
 			t := c.expr(pi.Probe.Predicate)
 			if t != nil && !t.IsIntLike() {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/check"
+	"github.com/gotrace/gotrace/lang/diag"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/check")
@@ -87,5 +89,44 @@ func checkGolden(t *testing.T, path, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("%s differs (run go test ./lang/check -update to accept):\n--- got\n%s--- want\n%s", filepath.Base(path), got, want)
+	}
+}
+
+// TestGoldenFilesPaired catches a golden file left behind when its script
+// was renamed or removed.
+func TestGoldenFilesPaired(t *testing.T) {
+	errs, err := filepath.Glob(filepath.Join(errorsDir, "*.err"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range errs {
+		if _, err := os.Stat(strings.TrimSuffix(file, ".err") + ".gt"); err != nil {
+			t.Errorf("%s has no script: %v", filepath.Base(file), err)
+		}
+	}
+}
+
+// TestNoProbes checks the checker's own guard against an empty program
+// (the parser rejects one first, so no script can reach it).
+func TestNoProbes(t *testing.T) {
+	src := &diag.Source{Name: "empty.gt"}
+	_, err := check.Check(src, &ast.Program{}, testConfig(t))
+	want := "empty.gt: error: the program has no probes\n" +
+		`hint: write at least one probe, e.g. BEGIN { printf("hello\n"); }`
+	if err == nil || err.Error() != want {
+		t.Errorf("got error %v, want\n%s", err, want)
+	}
+}
+
+// TestErrorsAreDeterministic checks a script many times: suggestions pick
+// among candidates held in maps, so ties must be broken by name, not by
+// iteration order.
+func TestErrorsAreDeterministic(t *testing.T) {
+	const text = "BEGIN { printf(\"%d %d\\n\", xid, arg); $x = prnt; }"
+	first := checkErr(t, "tie.gt", text).Error()
+	for range 50 {
+		if got := checkErr(t, "tie.gt", text).Error(); got != first {
+			t.Fatalf("errors differ between runs:\n%s\n---\n%s", first, got)
+		}
 	}
 }

@@ -44,7 +44,7 @@ func (c *checker) exprType(e ast.Expr) *types.Type {
 		return c.ident(e)
 	case *ast.Var:
 		t := c.probe.Vars[e.Name]
-		if t == nil {
+		if t == nil && !c.failedVars[e.Name] {
 			c.errorf(e.At, "%s is used before it is assigned", e.Name)
 		}
 		return t
@@ -172,7 +172,7 @@ func (c *checker) mapRead(e *ast.MapRef) *types.Type {
 	mi := c.mapInfo(e)
 	c.unifyKey(mi, key, e)
 	if mi.Value == nil {
-		if !c.quiet {
+		if !c.quiet && !mi.failed {
 			c.errorf(e.At, "%s is read but never assigned", e.Name)
 		}
 		return nil

@@ -74,3 +74,19 @@ func checkErr(t testing.TB, name, text string, params ...string) *diag.List {
 	}
 	return list
 }
+
+// countingSource counts the questions asked of a TracepointSource.
+type countingSource struct {
+	probes.TracepointSource
+	match, format int
+}
+
+func (s *countingSource) Match(category, name string) ([]tracefs.Tracepoint, error) {
+	s.match++
+	return s.TracepointSource.Match(category, name)
+}
+
+func (s *countingSource) Format(category, name string) (*tracefs.Format, error) {
+	s.format++
+	return s.TracepointSource.Format(category, name)
+}

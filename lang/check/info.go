@@ -44,7 +44,8 @@ type MapInfo struct {
 	// aggregations.
 	Value *types.Type
 
-	used bool // seen by the checker; Key is then settled as keyed or not
+	used   bool // seen by the checker; Key is then settled as keyed or not
+	failed bool // an assignment's value had an error: Value may be unknown
 }
 
 // ProbeInfo is a probe with its attach points resolved.

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"fmt"
+
 	"github.com/gotrace/gotrace/lang/ast"
 	"github.com/gotrace/gotrace/lang/types"
 )
@@ -93,18 +95,12 @@ func (c *checker) incDec(target ast.Expr, at ast.Pos) {
 func (c *checker) assign(s *ast.AssignStmt) {
 	switch t := s.Target.(type) {
 	case *ast.Var:
-		vt := c.valueExpr(s.Value)
+		vt := c.assignedValue(s)
 		if vt == nil {
+			// Reads of the variable are not "used before assigned".
+			c.failedVars[t.Name] = true
 			return
 		}
-		if s.Op != "=" && !vt.IsInt() {
-			c.errorf(s.At, "%s needs an integer value, not %s", s.Op, vt)
-			return
-		}
-		if !c.storable(s, vt) {
-			return
-		}
-		vt = storageType(vt)
 		if old := c.probe.Vars[t.Name]; old != nil {
 			merged, ok := merge(old, vt)
 			if !ok {
@@ -129,23 +125,17 @@ func (c *checker) assign(s *ast.AssignStmt) {
 				}
 				vt = c.aggregation(call, f)
 				if vt == nil {
-					return // the arguments were wrong; already reported
+					mi.failed = true // the arguments were wrong; already reported
+					return
 				}
 			}
 		}
 		if vt == nil {
-			vt = c.valueExpr(s.Value)
+			vt = c.assignedValue(s)
 			if vt == nil {
+				mi.failed = true
 				return
 			}
-			if s.Op != "=" && !vt.IsInt() {
-				c.errorf(s.At, "%s needs an integer value, not %s", s.Op, vt)
-				return
-			}
-			if !c.storable(s, vt) {
-				return
-			}
-			vt = storageType(vt)
 		}
 		if mi.Value == nil {
 			mi.Value = vt
@@ -161,31 +151,43 @@ func (c *checker) assign(s *ast.AssignStmt) {
 	}
 }
 
-// storable reports whether the value of s, of type vt, may be stored in a
-// variable or map, reporting an error if not: the code generator stores
-// integers, pointers, strings and probe names only. It also rejects `/=` and
-// `%=` by a constant zero, like / and %.
-func (c *checker) storable(s *ast.AssignStmt, vt *types.Type) bool {
+// assignedValue checks the value of a (non-aggregation) assignment and
+// returns the type it is stored as, or nil after reporting an error. The
+// code generator stores integers, pointers, strings and probe names only;
+// `/=` and `%=` by a constant zero are rejected like / and %.
+func (c *checker) assignedValue(s *ast.AssignStmt) *types.Type {
+	vt := c.valueExpr(s.Value)
+	if vt == nil {
+		return nil
+	}
+	if s.Op != "=" && !vt.IsInt() {
+		c.errorf(s.At, "%s needs an integer value, not %s", s.Op, vt)
+		return nil
+	}
 	if s.Op == "/=" || s.Op == "%=" {
 		if v, ok := c.info.Consts[s.Value]; ok && v == 0 {
 			c.errorf(s.Value.Pos(), "division by zero")
-			return false
+			return nil
 		}
 	}
 	switch vt.Kind {
 	case types.Int, types.Pointer, types.String, types.Probe:
-		return true
+		return storageType(vt)
 	}
 	err := c.errorf(s.Value.Pos(), "%s values cannot be stored in variables or maps yet", vt)
 	if vt.Kind == types.Array {
 		err.Hint = "store its elements one at a time, indexed with constants"
 	}
-	return false
+	return nil
 }
 
 // describe names a type the way users write it.
 func describe(t *types.Type) string {
 	if t.Kind == types.Agg {
+		if t.Agg == types.Lhist {
+			// Show the bounds: two lhist()s differ only in them.
+			return fmt.Sprintf("lhist(n, %d, %d, %d) aggregation", t.LhistMin, t.LhistMax, t.LhistStep)
+		}
 		return string(t.Agg) + "() aggregation"
 	}
 	return t.String()
