@@ -99,14 +99,28 @@ func (g *gen) jumpIf(e ast.Expr, label string) {
 }
 
 // negated maps a comparison to the one that holds when it does not.
-var negated = map[string]string{"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+func negated(op string) string {
+	switch op {
+	case "==":
+		return "!="
+	case "!=":
+		return "=="
+	case "<":
+		return ">="
+	case "<=":
+		return ">"
+	case ">":
+		return "<="
+	}
+	return "<" // ">="
+}
 
 // compareJump jumps to label when the integer comparison e is false
 // (whenFalse) or true, with a constant right operand as an immediate.
 func (g *gen) compareJump(e *ast.Binary, label string, whenFalse bool) {
 	op := e.Op
 	if whenFalse {
-		op = negated[op]
+		op = negated(op)
 	}
 	jop := compareOp(op, signedOp(g.typeOf(e.X), g.typeOf(e.Y)))
 	x := g.intExpr(e.X)

@@ -130,9 +130,31 @@ func signedOp(x, y *types.Type) bool {
 	return !unsigned(x) && !unsigned(y)
 }
 
-var arithOps = map[string]asm.ALUOp{
-	"+": asm.Add, "-": asm.Sub, "*": asm.Mul, "/": asm.Div, "%": asm.Mod,
-	"&": asm.And, "|": asm.Or, "^": asm.Xor, "<<": asm.LSh, ">>": asm.RSh,
+// arithOp returns the ALU operation of a binary arithmetic operator.
+func arithOp(op string) (asm.ALUOp, bool) {
+	switch op {
+	case "+":
+		return asm.Add, true
+	case "-":
+		return asm.Sub, true
+	case "*":
+		return asm.Mul, true
+	case "/":
+		return asm.Div, true
+	case "%":
+		return asm.Mod, true
+	case "&":
+		return asm.And, true
+	case "|":
+		return asm.Or, true
+	case "^":
+		return asm.Xor, true
+	case "<<":
+		return asm.LSh, true
+	case ">>":
+		return asm.RSh, true
+	}
+	return asm.InvalidALUOp, false
 }
 
 func (g *gen) binary(e *ast.Binary) *tmp {
@@ -149,7 +171,7 @@ func (g *gen) binary(e *ast.Binary) *tmp {
 	y := g.intExpr(e.Y)
 	rx, ry := g.reg2(x, y)
 	g.clobber(x)
-	if op, ok := arithOps[e.Op]; ok {
+	if op, ok := arithOp(e.Op); ok {
 		if signed {
 			switch op {
 			case asm.Div:
@@ -274,7 +296,18 @@ func (g *gen) argsField(e *ast.FieldAccess) types.Field {
 	return f
 }
 
-var sizeOf = map[int]asm.Size{1: asm.Byte, 2: asm.Half, 4: asm.Word, 8: asm.DWord}
+// sizeOf is the load/store width of an n-byte value.
+func sizeOf(n int) asm.Size {
+	switch n {
+	case 1:
+		return asm.Byte
+	case 2:
+		return asm.Half
+	case 4:
+		return asm.Word
+	}
+	return asm.DWord
+}
 
 // argsFieldInt loads an integer or pointer field of a tracepoint record
 // directly from the context.
@@ -287,7 +320,7 @@ func (g *gen) ctxLoad(off int, t *types.Type) *tmp {
 	x := g.newTmp()
 	g.emit(
 		asm.LoadMem(x.reg, asm.RFP, g.ctxSlot, asm.DWord),
-		asm.LoadMem(x.reg, x.reg, int16(off), sizeOf[t.Size]),
+		asm.LoadMem(x.reg, x.reg, int16(off), sizeOf(t.Size)),
 	)
 	if t.Kind == types.Int && t.Signed {
 		g.extend(x.reg, t)

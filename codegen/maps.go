@@ -93,7 +93,7 @@ func (g *gen) mapOf(m *ast.MapRef) *Map {
 func (g *gen) buildKey(m *Map, keys []ast.Expr, extra *tmp) place {
 	p := g.buffer(m.KeySize)
 	if m.Keyless() {
-		g.emit(asm.StoreImm(g.baseReg(p), p.off, 0, sizeOf[m.KeySize]))
+		g.emit(asm.StoreImm(g.baseReg(p), p.off, 0, sizeOf(m.KeySize)))
 		return p
 	}
 	if m.Key == nil && extra == nil {
@@ -215,7 +215,7 @@ func (g *gen) mapModify(target *ast.MapRef, op string, delta ast.Expr) {
 	)
 	g.label(found)
 	g.emit(asm.LoadMem(asm.R2, asm.RFP, g.slotOf(d), asm.DWord))
-	alu, ok := arithOps[strings.TrimSuffix(op, "=")]
+	alu, ok := arithOp(strings.TrimSuffix(op, "="))
 	if op == "++" {
 		alu, ok = asm.Add, true
 	} else if op == "--" {

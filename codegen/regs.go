@@ -20,11 +20,14 @@ type tmp struct {
 	lastUse int
 }
 
-// valueRegs are the registers tmps are allocated in.
-var valueRegs = [...]asm.Register{asm.R6, asm.R7, asm.R8, asm.R9}
+// numValueRegs is how many registers tmps are allocated in: R6..R9, the
+// callee-saved ones.
+const numValueRegs = 4
+
+func valueReg(i int) asm.Register { return asm.R6 + asm.Register(i) }
 
 type regFile struct {
-	owner [len(valueRegs)]*tmp
+	owner [numValueRegs]*tmp
 	clock int
 }
 
@@ -58,7 +61,7 @@ func (g *gen) assignReg(t *tmp) {
 		g.spill(rf.owner[idx])
 	}
 	rf.owner[idx] = t
-	t.reg = valueRegs[idx]
+	t.reg = valueReg(idx)
 	t.inReg = true
 	rf.clock++
 	t.lastUse = rf.clock

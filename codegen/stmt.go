@@ -162,7 +162,7 @@ func (g *gen) assign(s *ast.AssignStmt) {
 }
 
 func compoundOp(op string, t *types.Type) asm.ALUOp {
-	alu := arithOps[strings.TrimSuffix(op, "=")]
+	alu, _ := arithOp(strings.TrimSuffix(op, "="))
 	if t.Signed {
 		switch alu {
 		case asm.Div:

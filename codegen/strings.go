@@ -49,11 +49,11 @@ func (g *gen) addrOf(dst asm.Register, p place) {
 // storeInt writes t's value (size bytes) at p.
 func (g *gen) storeInt(p place, t *tmp, size int) {
 	if p.base == nil {
-		g.emit(asm.StoreMem(asm.RFP, p.off, g.reg(t), sizeOf[size]))
+		g.emit(asm.StoreMem(asm.RFP, p.off, g.reg(t), sizeOf(size)))
 		return
 	}
 	rb, rt := g.reg2(p.base, t)
-	g.emit(asm.StoreMem(rb, p.off, rt, sizeOf[size]))
+	g.emit(asm.StoreMem(rb, p.off, rt, sizeOf(size)))
 }
 
 // zeroAt clears n bytes (a multiple of 8) at p.

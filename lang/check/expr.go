@@ -2,6 +2,7 @@ package check
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gotrace/gotrace/lang/ast"
 	"github.com/gotrace/gotrace/lang/types"
@@ -79,15 +80,33 @@ func (c *checker) exprType(e ast.Expr) *types.Type {
 	return nil
 }
 
-// durationUnits are the suffixes of duration literals, in nanoseconds.
-var durationUnits = map[string]uint64{"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9, "d": 86400e9}
+// durationUnit returns the nanoseconds in a duration literal's unit.
+func durationUnit(suffix string) (uint64, bool) {
+	switch suffix {
+	case "ns":
+		return 1, true
+	case "us":
+		return 1e3, true
+	case "ms":
+		return 1e6, true
+	case "s":
+		return 1e9, true
+	case "m":
+		return 60e9, true
+	case "h":
+		return 3600e9, true
+	case "d":
+		return 86400e9, true
+	}
+	return 0, false
+}
 
 func (c *checker) intLit(e *ast.IntLit) *types.Type {
 	v := e.Value
 	switch e.Suffix {
 	case "", "u", "l", "ul", "lu", "ll", "ull", "llu", "U", "L", "UL", "LL", "ULL":
 	default:
-		mult, ok := durationUnits[e.Suffix]
+		mult, ok := durationUnit(e.Suffix)
 		if !ok {
 			c.errorf(e.At, "unknown suffix %q on integer literal", e.Suffix)
 			return nil
@@ -373,11 +392,17 @@ func (c *checker) ternary(e *ast.Ternary) *types.Type {
 	return nil
 }
 
-// castTypes are the integer types a cast may name.
-var castTypes = map[string]*types.Type{
-	"int8": types.NewInt(1, true), "int16": types.NewInt(2, true), "int32": types.Int32, "int64": types.Int64,
-	"uint8": types.Uint8, "uint16": types.Uint16, "uint32": types.Uint32, "uint64": types.Uint64,
-	"bool": types.Bool,
+// castType returns the integer type a cast names.
+func castType(name string) (*types.Type, bool) {
+	switch name {
+	case "bool":
+		return types.Bool, true
+	case "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64":
+		signed := name[0] == 'i'
+		bits, _ := strconv.Atoi(strings.TrimLeft(name, "uint"))
+		return types.NewInt(bits/8, signed), true
+	}
+	return nil, false
 }
 
 func (c *checker) cast(e *ast.Cast) *types.Type {
@@ -385,7 +410,7 @@ func (c *checker) cast(e *ast.Cast) *types.Type {
 	if x == nil {
 		return nil
 	}
-	t, ok := castTypes[e.Type.Name]
+	t, ok := castType(e.Type.Name)
 	if !ok || e.Type.Pointers > 0 || e.Type.ArrayLen > 0 {
 		c.errorf(e.Type.At, "casts to %s are not supported yet; integer casts (int8 .. uint64) are", e.Type)
 		return nil
