@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 	"golang.org/x/sys/unix"
 
 	"github.com/gotrace/gotrace/codegen"
@@ -90,22 +91,24 @@ func (s *Script) explainLoadError(err error, names []string) error {
 		}
 		return fmt.Errorf("loading BPF programs: %w", err)
 	}
-	probe := "a probe"
+	prog := -1
 	for i, n := range names {
-		if strings.Contains(err.Error(), n) {
-			probe = s.Code.Programs[i].Target.Name
+		if strings.Contains(err.Error(), "program "+n+":") {
+			prog = i
 			break
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "the kernel's verifier rejected the program for %s", probe)
-	log := ve.Log
-	for i := len(log) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(log[i]); strings.HasPrefix(l, "; ") {
-			fmt.Fprintf(&b, "\nwhile running: %s", strings.TrimPrefix(l, "; "))
-			break
+	if prog < 0 {
+		b.WriteString("the kernel's verifier rejected a program")
+	} else {
+		p := s.Code.Programs[prog]
+		fmt.Fprintf(&b, "the kernel's verifier rejected the program for %s", p.Target.Name)
+		if src := sourceOfRejection(p.Spec.Instructions, ve.Log); src != "" {
+			fmt.Fprintf(&b, "\nwhile running: %s", src)
 		}
 	}
+	log := ve.Log
 	tail := log
 	if len(tail) > 6 {
 		tail = tail[len(tail)-6:]
@@ -115,4 +118,32 @@ func (s *Script) explainLoadError(err error, names []string) error {
 		fmt.Fprintf(&b, "\n  %s", l)
 	}
 	return errors.New(b.String())
+}
+
+// sourceOfRejection finds the instruction the verifier stopped at (the last
+// "N: (op) ..." line of its log, N counting 8-byte slots) and returns the
+// script line the code generator annotated it with.
+func sourceOfRejection(insns asm.Instructions, log []string) string {
+	at := -1
+	for _, l := range log {
+		var n int
+		var op string
+		if _, err := fmt.Sscanf(l, "%d: (%2s)", &n, &op); err == nil {
+			at = n
+		}
+	}
+	if at < 0 {
+		return ""
+	}
+	off := 0
+	for _, ins := range insns {
+		if off >= at {
+			if src := ins.Source(); src != nil {
+				return src.String()
+			}
+			return ""
+		}
+		off += int(ins.Size() / asm.InstructionSize)
+	}
+	return ""
 }

@@ -63,7 +63,7 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (int, error) {
 		return 1, err
 	}
 	if !r.exited {
-		if err := r.attachAll(); err != nil {
+		if err := r.attachAll(ctx); err != nil {
 			r.detachAll()
 			return 1, err
 		}
@@ -128,9 +128,14 @@ func (r *run) runOnce(begin bool) error {
 	return nil
 }
 
-// attachAll attaches every program that is not BEGIN or END.
-func (r *run) attachAll() error {
+// attachAll attaches every program that is not BEGIN or END. Attaching
+// hundreds of tracepoints takes seconds, so a Ctrl-C stops it early; the run
+// then ends as usual.
+func (r *run) attachAll(ctx context.Context) error {
 	for i, p := range r.script.Code.Programs {
+		if ctx.Err() != nil {
+			return nil
+		}
 		prov := p.Target.Provider
 		if prov.RunOnce {
 			continue

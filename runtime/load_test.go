@@ -1,0 +1,47 @@
+package runtime
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/runtime/kerneltest"
+)
+
+// When the verifier rejects a program (a code generator bug, or a kernel
+// that is stricter than expected), the error names the probe and the script
+// line, and ends with the verifier's last words rather than its whole log.
+func TestVerifierRejectionNamesProbeAndLine(t *testing.T) {
+	kerneltest.Require(t)
+	s, err := Compile("bad.gt", "BEGIN {\n  printf(\"%d\\n\", 1 + 2);\n}\n", CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sabotage the program: read R9, which nothing has written.
+	prog := s.Code.Programs[0].Spec
+	for i, ins := range prog.Instructions {
+		if ins.IsBuiltinCall() && ins.Constant == int64(asm.FnRingbufReserve) {
+			bad := asm.Mov.Reg(asm.R0, asm.R9).WithMetadata(ins.Metadata)
+			prog.Instructions = append(prog.Instructions[:i:i], append([]asm.Instruction{bad}, prog.Instructions[i:]...)...)
+			break
+		}
+	}
+	_, err = s.load(0)
+	if err == nil {
+		t.Fatal("the sabotaged program loaded")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"the kernel's verifier rejected the program for BEGIN",
+		"while running: bad.gt:2:   printf(\"%d\\n\", 1 + 2);",
+		"R9 !read_ok",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if n := strings.Count(msg, "\n"); n > 10 {
+		t.Errorf("error has %d lines; want the verifier's last words only:\n%s", n, msg)
+	}
+}
