@@ -12,6 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gotrace/gotrace/runtime/tracefs"
+
+	"github.com/gotrace/gotrace/runtime/kerneltest"
 )
 
 // modes are the two ways of attaching; on a kernel with BPF links (5.15+)
@@ -32,7 +34,7 @@ func attachOrSkip(t *testing.T, spec EventSpec, prog *ebpf.Program, mode attachM
 	a, err := attach(spec, prog, mode)
 	if err != nil {
 		if strings.Contains(err.Error(), "event not supported") {
-			skipOrFail(t, "perf event unavailable: %v", err)
+			kerneltest.SkipOrFail(t, "perf event unavailable: %v", err)
 		}
 		t.Fatalf("attach: %v", err)
 	}
@@ -55,7 +57,7 @@ func checkLinks(t *testing.T, a *Attachment, wantLinks bool) {
 // interval:ms:10 fires ~100 times a second, all on the first online CPU, and
 // stops once closed. (The CPU is kept busy: see keepBusy.)
 func TestKernelInterval(t *testing.T) {
-	requireKernel(t)
+	kerneltest.Require(t)
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			c := newCounter(t, ebpf.PerfEvent, 0)
@@ -97,7 +99,7 @@ func TestKernelInterval(t *testing.T) {
 // profile:hz:100 and profile:ms:10 fire ~100 times a second on every online
 // CPU. (The CPUs are kept busy: see keepBusy.)
 func TestKernelProfile(t *testing.T) {
-	requireKernel(t)
+	kerneltest.Require(t)
 	online, err := OnlineCPUs()
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +160,7 @@ func touchPages(t *testing.T, n int) {
 // The events count system-wide, so the program counts only faults of this
 // process: at least one per page the test touches.
 func TestKernelSoftwarePageFaults(t *testing.T) {
-	requireKernel(t)
+	kerneltest.Require(t)
 	const pages = 512
 	for _, name := range []string{"page-faults", "faults", "minor-faults"} {
 		t.Run(name, func(t *testing.T) {
@@ -189,14 +191,14 @@ func TestKernelSoftwarePageFaults(t *testing.T) {
 // A tracepoint event opened on one CPU runs its program for hits on every
 // CPU, exactly once per hit.
 func TestKernelTracepoint(t *testing.T) {
-	requireKernel(t)
+	kerneltest.Require(t)
 	fs, err := tracefs.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
 	id, err := fs.ID("syscalls", "sys_enter_getppid")
 	if err != nil {
-		skipOrFail(t, "no getppid tracepoint: %v", err)
+		kerneltest.SkipOrFail(t, "no getppid tracepoint: %v", err)
 	}
 	online, err := OnlineCPUs()
 	if err != nil {
@@ -250,7 +252,7 @@ func TestKernelTracepoint(t *testing.T) {
 }
 
 func TestKernelAttachErrors(t *testing.T) {
-	requireKernel(t)
+	kerneltest.Require(t)
 	perfProg := newCounter(t, ebpf.PerfEvent, 0).prog
 	tpProg := newCounter(t, ebpf.TracePoint, 0).prog
 	first := firstOnlineCPU()

@@ -8,12 +8,14 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gotrace/gotrace/runtime/kerneltest"
 )
 
 // openKernel opens the live tracefs (mounting it if need be) or skips/fails.
 func openKernel(t *testing.T) *FS {
 	t.Helper()
-	requireKernel(t)
+	kerneltest.Require(t)
 	fs, err := Open()
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -182,7 +184,7 @@ func countMounts(fstype, dir string) (int, error) {
 // second Open does not stack a second mount. Tested in a private mount
 // namespace so the machine's own mounts are untouched.
 func TestKernelOpenMountsWhenMissing(t *testing.T) {
-	requireKernel(t)
+	kerneltest.Require(t)
 	inPrivateMountNamespace(t, func() error {
 		if err := unmountTracing(); err != nil {
 			return err
@@ -223,7 +225,7 @@ func TestKernelOpenMountsWhenMissing(t *testing.T) {
 // When tracefs cannot be mounted at its usual place, Open falls back to
 // mounting debugfs and using its tracing/ directory.
 func TestKernelOpenFallsBackToDebugfs(t *testing.T) {
-	requireKernel(t)
+	kerneltest.Require(t)
 	debugDir := t.TempDir()
 	inPrivateMountNamespace(t, func() error {
 		if err := unmountTracing(); err != nil {
