@@ -113,6 +113,7 @@ func (c *checker) checkTopLevel(prog *ast.Program) {
 func (c *checker) resolveProbes(prog *ast.Program) {
 	for _, p := range prog.Probes {
 		pi := &ProbeInfo{Probe: p, Vars: map[string]*types.Type{}}
+		var at []ast.Pos // the attach point of each target
 		for _, ap := range p.Attach {
 			targets, err := c.conf.Probes.Resolve(c.conf.Env, ap.Raw)
 			if err != nil {
@@ -124,8 +125,11 @@ func (c *checker) resolveProbes(prog *ast.Program) {
 				continue
 			}
 			pi.Targets = append(pi.Targets, targets...)
+			for range targets {
+				at = append(at, ap.At)
+			}
 		}
-		c.checkMixedProviders(pi)
+		c.checkMixedProviders(pi, at)
 		c.info.Probes = append(c.info.Probes, pi)
 	}
 }
@@ -133,10 +137,11 @@ func (c *checker) resolveProbes(prog *ast.Program) {
 // checkMixedProviders requires one program type per probe block: a block
 // is compiled once per target and BEGIN/END cannot share a body with
 // attached probes.
-func (c *checker) checkMixedProviders(pi *ProbeInfo) {
-	for _, t := range pi.Targets[min(1, len(pi.Targets)):] {
+func (c *checker) checkMixedProviders(pi *ProbeInfo, at []ast.Pos) {
+	for i, t := range pi.Targets {
 		if t.Provider.RunOnce != pi.Targets[0].Provider.RunOnce {
-			c.errorf(pi.Probe.At, "%s cannot share a block with %s", pi.Targets[0].Name, t.Name)
+			// Point at the attach point that breaks the rule.
+			c.errorf(at[i], "%s cannot share a block with %s", pi.Targets[0].Name, t.Name)
 			return
 		}
 	}
