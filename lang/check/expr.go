@@ -467,6 +467,11 @@ func (c *checker) fieldAccess(e *ast.FieldAccess) *types.Type {
 		}
 		return nil
 	}
+	if f.Type.Kind == types.Void {
+		// A field the tracepoint has but gotrace cannot read yet.
+		c.errorf(c.fieldNamePos(e), "args.%s (%s) is not supported yet", e.Name, f.Type.Name)
+		return nil
+	}
 	return f.Type
 }
 

@@ -72,7 +72,9 @@ func ArgsType(f *tracefs.Format) *types.Type {
 	for _, fld := range f.Fields {
 		ft := fieldType(fld, as)
 		if ft == nil {
-			continue
+			// Keep the field, so that using it says "not supported yet"
+			// rather than "no such field".
+			ft = &types.Type{Kind: types.Void, Name: fld.Type}
 		}
 		t.Fields = append(t.Fields, types.Field{
 			Name:    fld.Name,
@@ -86,7 +88,10 @@ func ArgsType(f *tracefs.Format) *types.Type {
 
 func fieldType(f tracefs.Field, as types.AddrSpace) *types.Type {
 	base := strings.TrimSpace(strings.TrimPrefix(f.Type, "const "))
-	isChar := strings.HasSuffix(strings.TrimSuffix(base, "[]"), "char")
+	// Only plain (or signed) char arrays are strings; unsigned char arrays
+	// are bytes.
+	elem := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(base, "__data_loc "), "[]"))
+	isChar := elem == "char" || elem == "signed char"
 	switch {
 	case f.DataLoc:
 		if isChar {
