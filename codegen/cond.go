@@ -6,14 +6,14 @@ import (
 	"github.com/gotrace/gotrace/lang/ast"
 )
 
-// jumpUnless generates a condition as control flow: it falls through when
-// e is true and jumps to label when it is false. Predicates and if
+// jumpWhen generates a condition as control flow: it jumps to label when
+// the truth of e equals want and falls through otherwise. Predicates and if
 // statements use it so that a comparison becomes one conditional jump
 // instead of a 0/1 value that is then tested. Every path reaches label (and
 // the fall-through) with all tmps evicted, as branchIf guarantees.
-func (g *gen) jumpUnless(e ast.Expr, label string) {
+func (g *gen) jumpWhen(e ast.Expr, want bool, label string) {
 	if v, ok := g.c.info.Consts[e]; ok {
-		if v == 0 {
+		if (v != 0) == want {
 			g.flushAll()
 			g.emit(asm.Ja.Label(label))
 		}
@@ -21,82 +21,50 @@ func (g *gen) jumpUnless(e ast.Expr, label string) {
 	}
 	switch e := e.(type) {
 	case *ast.Paren:
-		g.jumpUnless(e.X, label)
+		g.jumpWhen(e.X, want, label)
 		return
 	case *ast.Unary:
 		if e.Op == "!" {
-			g.jumpIf(e.X, label)
+			g.jumpWhen(e.X, !want, label)
 			return
 		}
 	case *ast.Binary:
 		switch e.Op {
-		case "&&":
-			g.jumpUnless(e.X, label)
-			g.jumpUnless(e.Y, label)
-			return
-		case "||":
-			yes := g.newLabel()
-			g.jumpIf(e.X, yes)
-			g.jumpUnless(e.Y, label)
-			g.label(yes)
+		case "&&", "||":
+			// a && b is false as soon as a is; a || b is true as soon as
+			// a is. When that early answer is the one wanted, both operands
+			// jump to label; otherwise a jumps past b.
+			early := e.Op == "||"
+			if want == early {
+				g.jumpWhen(e.X, want, label)
+				g.jumpWhen(e.Y, want, label)
+				return
+			}
+			skip := g.newLabel()
+			g.jumpWhen(e.X, early, skip)
+			g.jumpWhen(e.Y, want, label)
+			g.label(skip)
 			return
 		case "==", "!=", "<", "<=", ">", ">=":
 			if !g.typeOf(e.X).IsString() {
-				g.compareJump(e, label, true)
+				g.compareJump(e, label, !want)
 				return
 			}
 			if e.Op == "==" || e.Op == "!=" {
-				g.stringCompareJump(e, label, true)
+				g.stringCompareJump(e, label, !want)
 				return
 			}
 		}
 	}
-	g.branchIf(g.intExpr(e), asm.JEq, label)
+	op := asm.JEq
+	if want {
+		op = asm.JNE
+	}
+	g.branchIf(g.intExpr(e), op, label)
 }
 
-// jumpIf jumps to label when e is true and falls through otherwise.
-func (g *gen) jumpIf(e ast.Expr, label string) {
-	if v, ok := g.c.info.Consts[e]; ok {
-		if v != 0 {
-			g.flushAll()
-			g.emit(asm.Ja.Label(label))
-		}
-		return
-	}
-	switch e := e.(type) {
-	case *ast.Paren:
-		g.jumpIf(e.X, label)
-		return
-	case *ast.Unary:
-		if e.Op == "!" {
-			g.jumpUnless(e.X, label)
-			return
-		}
-	case *ast.Binary:
-		switch e.Op {
-		case "||":
-			g.jumpIf(e.X, label)
-			g.jumpIf(e.Y, label)
-			return
-		case "&&":
-			no := g.newLabel()
-			g.jumpUnless(e.X, no)
-			g.jumpIf(e.Y, label)
-			g.label(no)
-			return
-		case "==", "!=", "<", "<=", ">", ">=":
-			if !g.typeOf(e.X).IsString() {
-				g.compareJump(e, label, false)
-				return
-			}
-			if e.Op == "==" || e.Op == "!=" {
-				g.stringCompareJump(e, label, false)
-				return
-			}
-		}
-	}
-	g.branchIf(g.intExpr(e), asm.JNE, label)
-}
+// jumpUnless jumps to label when e is false.
+func (g *gen) jumpUnless(e ast.Expr, label string) { g.jumpWhen(e, false, label) }
 
 // negated maps a comparison to the one that holds when it does not.
 func negated(op string) string {
