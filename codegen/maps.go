@@ -59,6 +59,7 @@ func (c *compiler) declareMaps() {
 			}
 			spec.KeySize = uint32(m.KeySize)
 		}
+		m.Spec = spec
 		c.maps[mi.Name] = m
 		c.out.Maps = append(c.out.Maps, m)
 		c.out.Specs[m.Ref] = spec
