@@ -74,7 +74,7 @@ func (g *gen) strInto(e ast.Expr, p place, size int, pad bool) {
 		g.strInto(e.X, p, size, pad)
 	case *ast.Ident:
 		v := g.c.info.Vars[e]
-		if pad || size > g.typeOf(e).Size {
+		if size > g.typeOf(e).Size || (pad && !v.Fills) {
 			g.zeroAt(p, size)
 		}
 		g.addrOf(asm.R1, p)

@@ -57,8 +57,11 @@ type Var struct {
 	Type func(t *probes.Target) (*types.Type, error)
 	// Emit computes the value: an integer in R0, or for strings, the bytes
 	// written to the buffer whose address is in R1 (Type's Size bytes, zeroed
-	// beforehand by the code generator).
+	// beforehand by the code generator unless Fills is set).
 	Emit func(e Emitter)
+	// Fills says that Emit writes every byte of a string buffer (padding
+	// included), so zeroing it first would be wasted work.
+	Fills bool
 }
 
 // FuncKind says how the code generator treats a function call.

@@ -47,6 +47,8 @@ func builtinVars() []*Var {
 		},
 		{
 			Name: "comm", Help: "name of the current thread", Type: always(types.NewString(commSize)),
+			// bpf_get_current_comm pads the name with NULs to the buffer size.
+			Fills: true,
 			Emit: func(e Emitter) {
 				e.Emit(asm.Mov.Imm(asm.R2, commSize), asm.FnGetCurrentComm.Call())
 			},
