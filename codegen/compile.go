@@ -146,7 +146,7 @@ func (c *compiler) program(index int, pi *check.ProbeInfo, t *probes.Target) *Pr
 
 // generate writes the instructions of probe block pi for target t.
 func (c *compiler) generate(pi *check.ProbeInfo, t *probes.Target, useScratch bool) *gen {
-	g := &gen{c: c, target: t, probe: pi, vars: map[string]int16{}}
+	g := &gen{c: c, target: t, probe: pi, vars: map[*check.Variable]int16{}}
 	if useScratch {
 		g.scratch = &tmp{hasSlot: true}
 	}

@@ -22,7 +22,7 @@ func (g *gen) intExpr(e ast.Expr) *tmp {
 		return g.builtinInt(e)
 	case *ast.Var:
 		t := g.newTmp()
-		g.emit(asm.LoadMem(t.reg, asm.RFP, g.vars[e.Name], asm.DWord))
+		g.emit(asm.LoadMem(t.reg, asm.RFP, g.varSlot(e), asm.DWord))
 		return t
 	case *ast.MapRef:
 		return g.mapReadInt(e)

@@ -33,8 +33,10 @@ type gen struct {
 	// stack is full; scratchUsed and scratchMax measure it.
 	scratch                 *tmp
 	scratchUsed, scratchMax int
-	// vars maps scratch variable names to their stack offsets.
-	vars      map[string]int16
+	// vars maps scratch variables to their stack offsets.
+	vars map[*check.Variable]int16
+	// loops are the enclosing loops, innermost last, for break/continue.
+	loops     []loopLabels
 	exitLabel string
 }
 
@@ -156,16 +158,13 @@ func (g *gen) prologue() {
 		g.scratch.slot = g.frame.alloc(8)
 		g.emit(asm.StoreMem(asm.RFP, g.scratch.slot, asm.R0, asm.DWord))
 	}
-	names := make([]string, 0, len(g.probe.Vars))
-	for n := range g.probe.Vars {
-		names = append(names, n)
-	}
-	sortStrings(names)
-	for _, n := range names {
-		t := g.probe.Vars[n]
-		off := g.frame.alloc(t.StorageSize())
-		g.vars[n] = off
-		g.zero(asm.RFP, off, t.StorageSize())
+	for _, v := range g.probe.Vars {
+		if v.Type == nil {
+			continue // declared, never given a value: never read either
+		}
+		off := g.frame.alloc(v.Type.StorageSize())
+		g.vars[v] = off
+		g.zero(asm.RFP, off, v.Type.StorageSize())
 	}
 }
 
@@ -176,12 +175,13 @@ func (g *gen) zero(base asm.Register, off int16, n int) {
 	}
 }
 
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
+// varSlot returns the stack offset of the variable e refers to.
+func (g *gen) varSlot(e *ast.Var) int16 {
+	off, ok := g.vars[g.c.info.Uses[e]]
+	if !ok {
+		panic("unresolved variable " + e.Name)
 	}
+	return off
 }
 
 // typeOf returns the checker's type for e.

@@ -31,9 +31,20 @@ func (g *gen) stmt(s ast.Stmt) {
 		g.assign(s)
 	case *ast.IfStmt:
 		g.ifStmt(s)
+	case *ast.LetStmt:
+		if s.Value != nil {
+			g.valueInto(s.Value, g.c.info.Uses[s.Var].Type, stackPlace(g.varSlot(s.Var)), true)
+		}
+	case *ast.WhileStmt:
+		g.whileStmt(s)
+	case *ast.ForStmt:
+		g.forRange(s)
+	case *ast.UnrollStmt:
+		for i := int64(0); i < g.c.info.Consts[s.Count]; i++ {
+			g.block(s.Body)
+		}
 	case *ast.JumpStmt:
-		// Only a bare `return` passes the checker.
-		g.emit(asm.Ja.Label(g.exitLabel))
+		g.jump(s)
 	default:
 		panic("unexpected statement")
 	}
@@ -74,7 +85,7 @@ func (g *gen) exprStmt(x ast.Expr) {
 func (g *gen) incDec(target ast.Expr, op string) {
 	switch t := target.(type) {
 	case *ast.Var:
-		off := g.vars[t.Name]
+		off := g.varSlot(t)
 		alu := asm.Add
 		if op == "--" {
 			alu = asm.Sub
@@ -135,8 +146,8 @@ func (g *gen) callStmt(e *ast.Call) {
 func (g *gen) assign(s *ast.AssignStmt) {
 	switch t := s.Target.(type) {
 	case *ast.Var:
-		vt := g.probe.Vars[t.Name]
-		off := g.vars[t.Name]
+		vt := g.c.info.Uses[t].Type
+		off := g.varSlot(t)
 		if s.Op == "=" {
 			g.valueInto(s.Value, vt, stackPlace(off), true)
 			return

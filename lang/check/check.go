@@ -34,6 +34,7 @@ func Check(src *diag.Source, prog *ast.Program, conf *Config) (*Info, error) {
 			Consts:  map[ast.Expr]int64{},
 			Strings: map[ast.Expr]string{},
 			Vars:    map[*ast.Ident]*stdlib.Var{},
+			Uses:    map[*ast.Var]*Variable{},
 			Funcs:   map[*ast.Call]*stdlib.Func{},
 			Printf:  map[*ast.Call]*format.Printf{},
 		},
@@ -71,14 +72,19 @@ type checker struct {
 	// failedVars are variables whose assignment had an error; reading them
 	// is not reported again.
 	failedVars map[string]bool
+	// scopes are the variable scopes, the probe's first.
+	scopes []scope
+	// loops counts the enclosing while/for loops, for break and continue.
+	loops int
 }
 
 func (c *checker) resetPerPass() {
 	c.info.Types = map[ast.Expr]*types.Type{}
 	c.info.Consts = map[ast.Expr]int64{}
 	c.info.Strings = map[ast.Expr]string{}
+	c.info.Uses = map[*ast.Var]*Variable{}
 	for _, p := range c.info.Probes {
-		p.Vars = map[string]*types.Type{}
+		p.Vars = nil
 	}
 }
 
@@ -112,7 +118,7 @@ func (c *checker) checkTopLevel(prog *ast.Program) {
 
 func (c *checker) resolveProbes(prog *ast.Program) {
 	for _, p := range prog.Probes {
-		pi := &ProbeInfo{Probe: p, Vars: map[string]*types.Type{}}
+		pi := &ProbeInfo{Probe: p}
 		var at []ast.Pos // the attach point of each target
 		for _, ap := range p.Attach {
 			targets, err := c.conf.Probes.Resolve(c.conf.Env, ap.Raw)
@@ -155,6 +161,7 @@ func (c *checker) checkProbes() {
 		c.probe = pi
 		c.target = pi.Targets[0]
 		c.failedVars = map[string]bool{}
+		c.scopes = []scope{{}}
 		if pi.Probe.Predicate != nil {
 			t := c.expr(pi.Probe.Predicate)
 			if t != nil && !t.IsIntLike() {

@@ -44,11 +44,15 @@ func (c *checker) exprType(e ast.Expr) *types.Type {
 	case *ast.Ident:
 		return c.ident(e)
 	case *ast.Var:
-		t := c.probe.Vars[e.Name]
-		if t == nil && !c.failedVars[e.Name] {
-			c.errorf(e.At, "%s is used before it is assigned", e.Name)
+		v := c.lookupVar(e.Name)
+		if v == nil || v.Type == nil {
+			if !c.failedVars[e.Name] {
+				c.errorf(e.At, "%s is used before it is assigned", e.Name)
+			}
+			return nil
 		}
-		return t
+		c.use(e, v)
+		return v.Type
 	case *ast.MapRef:
 		return c.mapRead(e)
 	case *ast.Call:

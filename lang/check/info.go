@@ -23,6 +23,8 @@ type Info struct {
 	Consts map[ast.Expr]int64
 	// Strings holds the value of string expressions known at compile time.
 	Strings map[ast.Expr]string
+	// Uses resolves scratch variables ($x) to their declarations.
+	Uses map[*ast.Var]*Variable
 	// Vars resolves builtin variables.
 	Vars map[*ast.Ident]*stdlib.Var
 	// Funcs resolves calls.
@@ -53,8 +55,8 @@ type ProbeInfo struct {
 	Probe *ast.Probe
 	// Targets are the concrete probes, wildcards expanded, in order.
 	Targets []*probes.Target
-	// Vars are the probe's scratch variables and their types.
-	Vars map[string]*types.Type
+	// Vars are the probe's scratch variables, in order of declaration.
+	Vars []*Variable
 }
 
 // Map finds a map by name.

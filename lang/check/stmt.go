@@ -7,10 +7,13 @@ import (
 	"github.com/gotrace/gotrace/lang/types"
 )
 
+// block checks a block in its own scope.
 func (c *checker) block(b *ast.Block) {
-	for _, s := range b.Stmts {
-		c.stmt(s)
-	}
+	c.withScope(func() {
+		for _, s := range b.Stmts {
+			c.stmt(s)
+		}
+	})
 }
 
 func (c *checker) stmt(s ast.Stmt) {
@@ -30,16 +33,24 @@ func (c *checker) stmt(s ast.Stmt) {
 			c.stmt(s.Else)
 		}
 	case *ast.LetStmt:
-		c.errorf(s.At, "let declarations are not supported yet; assign the variable instead ($x = ...)")
+		c.let(s)
 	case *ast.UnrollStmt:
-		c.errorf(s.At, "unroll is not supported yet")
+		c.unroll(s)
 	case *ast.WhileStmt:
-		c.errorf(s.At, "while loops are not supported yet")
+		if t := c.expr(s.Cond); t != nil && !t.IsIntLike() {
+			c.errorf(s.Cond.Pos(), "a while condition must be an integer, not %s", t)
+		}
+		c.loops++
+		c.block(s.Body)
+		c.loops--
 	case *ast.ForStmt:
-		c.errorf(s.At, "for loops are not supported yet")
+		c.forStmt(s)
 	case *ast.JumpStmt:
-		if s.Kind != "return" || s.Value != nil {
-			c.errorf(s.At, "%s is not supported yet", s.Kind)
+		switch {
+		case s.Kind == "return" && s.Value != nil:
+			c.errorf(s.Value.Pos(), "a probe's return takes no value")
+		case s.Kind != "return" && c.loops == 0:
+			c.errorf(s.At, "%s is only valid inside a while or for loop", s.Kind)
 		}
 	default:
 		c.errorf(s.Pos(), "unsupported statement")
@@ -67,15 +78,17 @@ func (c *checker) exprStmt(s *ast.ExprStmt) {
 func (c *checker) incDec(target ast.Expr, at ast.Pos) {
 	switch t := target.(type) {
 	case *ast.Var:
-		vt := c.probe.Vars[t.Name]
-		if vt == nil {
-			vt = types.Int64
-			c.probe.Vars[t.Name] = vt
+		v := c.lookupVar(t.Name)
+		if v == nil || v.Type == nil {
+			v = c.assignVar(t, types.Int64, at)
 		}
-		if !vt.IsInt() {
-			c.errorf(at, "%s is %s; ++ and -- need an integer", t.Name, vt)
+		if v == nil {
+			return
 		}
-		c.info.Types[t] = vt
+		if !v.Type.IsInt() {
+			c.errorf(at, "%s is %s; ++ and -- need an integer", t.Name, v.Type)
+		}
+		c.use(t, v)
 	case *ast.MapRef:
 		key := c.mapKey(t)
 		mi := c.mapInfo(t)
@@ -101,18 +114,10 @@ func (c *checker) assign(s *ast.AssignStmt) {
 			c.failedVars[t.Name] = true
 			return
 		}
-		if old := c.probe.Vars[t.Name]; old != nil {
-			merged, ok := merge(old, vt)
-			if !ok {
-				c.errorf(s.Value.Pos(), "%s holds %s; cannot assign %s", t.Name, old, vt)
-				return
-			}
-			vt = merged
-		} else if s.Op != "=" {
+		if old := c.lookupVar(t.Name); (old == nil || old.Type == nil) && s.Op != "=" {
 			c.errorf(t.At, "%s is used before it is assigned", t.Name)
 		}
-		c.probe.Vars[t.Name] = vt
-		c.info.Types[t] = vt
+		c.assignVar(t, vt, s.Value.Pos())
 	case *ast.MapRef:
 		key := c.mapKey(t)
 		mi := c.mapInfo(t)
@@ -280,4 +285,69 @@ func (c *checker) unifyKey(mi *MapInfo, key *types.Type, m *ast.MapRef) {
 		return
 	}
 	mi.Key = merged
+}
+
+// let declares a variable in the current block: `let $x`, `let $x: T`,
+// `let $x = v`, `let $x: T = v`.
+func (c *checker) let(s *ast.LetStmt) {
+	level := len(c.scopes) - 1
+	if old := c.scopes[level][s.Var.Name]; old != nil {
+		c.errorf(s.Var.At, "%s is already declared in this block (at %v)", s.Var.Name, old.Pos)
+		return
+	}
+	var t *types.Type
+	if s.Type != nil {
+		if t = c.letType(s.Type); t == nil {
+			c.failedVars[s.Var.Name] = true
+			return
+		}
+	}
+	v := c.declareVar(s.Var.Name, s.Var.At, t, level)
+	c.use(s.Var, v)
+	if s.Value == nil {
+		return
+	}
+	vt := c.assignedValue(&ast.AssignStmt{At: s.At, Target: s.Var, Op: "=", Value: s.Value})
+	if vt == nil {
+		c.failedVars[s.Var.Name] = true
+		return
+	}
+	c.assignVar(s.Var, vt, s.Value.Pos())
+}
+
+// maxUnroll is bpftrace's limit on unroll counts.
+const maxUnroll = 100
+
+func (c *checker) unroll(s *ast.UnrollStmt) {
+	t := c.expr(s.Count)
+	n, ok := c.info.Consts[s.Count]
+	switch {
+	case t == nil:
+	case !ok:
+		c.errorf(s.Count.Pos(), "unroll needs a constant count")
+	case n < 1 || n > maxUnroll:
+		c.errorf(s.Count.Pos(), "unroll count must be between 1 and %d, not %d", maxUnroll, n)
+	}
+	c.block(s.Body)
+}
+
+// forStmt checks `for ($i : lo..hi)`; `for ($kv : @map)` is not supported
+// yet.
+func (c *checker) forStmt(s *ast.ForStmt) {
+	if s.Map != nil {
+		c.errorf(s.At, "for loops over maps are not supported yet; for ($i : lo..hi) is")
+		return
+	}
+	for _, e := range []ast.Expr{s.Lo, s.Hi} {
+		if t := c.valueExpr(e); t != nil && !t.IsInt() {
+			c.errorf(e.Pos(), "a range bound must be an integer, not %s", t)
+		}
+	}
+	c.withScope(func() {
+		v := c.declareVar(s.Var.Name, s.Var.At, types.Int64, len(c.scopes)-1)
+		c.use(s.Var, v)
+		c.loops++
+		c.block(s.Body)
+		c.loops--
+	})
 }

@@ -327,7 +327,10 @@ func TestVarTypes(t *testing.T) {
 			if len(info.Probes) != 1 {
 				t.Fatalf("got %d probes, want 1", len(info.Probes))
 			}
-			vars := info.Probes[0].Vars
+			vars := map[string]*types.Type{}
+			for _, v := range info.Probes[0].Vars {
+				vars[v.Name] = v.Type
+			}
 			for v, want := range tt.want {
 				if got := typeString(vars[v]); got != want {
 					t.Errorf("%s is %s, want %s", v, got, want)
