@@ -37,6 +37,9 @@ func (g *gen) intExpr(e ast.Expr) *tmp {
 	case *ast.Cast:
 		return g.cast(e)
 	case *ast.FieldAccess:
+		if g.typeOf(e.X).Kind == types.Tuple {
+			return g.tupleElemInt(e)
+		}
 		return g.argsFieldInt(e)
 	case *ast.Index:
 		return g.argsIndexInt(e)

@@ -124,6 +124,8 @@ func (g *gen) valueInto(e ast.Expr, t *types.Type, p place, pad bool) {
 	switch t.Kind {
 	case types.String:
 		g.strInto(e, p, (t.Size+7)&^7, pad)
+	case types.Tuple:
+		g.tupleInto(e, t, p)
 	default:
 		v := g.intExpr(e)
 		g.storeInt(p, v, t.StorageSize())
@@ -175,11 +177,14 @@ func (g *gen) mapReadInto(e *ast.MapRef, p place, size int) {
 	miss := g.newLabel()
 	g.lookup(m, key)
 	g.emit(asm.JEq.Imm(asm.R0, 0, miss))
-	n := min(size, (m.Value.Size+7)&^7)
+	// Address p through R2, not the register allocator: this code runs on
+	// one side of a branch only.
+	base, off := g.memRef(p, asm.R2)
+	n := min(size, (m.Value.StorageSize()+7)&^7)
 	for i := 0; i < n; i += 8 {
 		g.emit(
 			asm.LoadMem(asm.R1, asm.R0, int16(i), asm.DWord),
-			asm.StoreMem(g.baseReg(p), p.off+int16(i), asm.R1, asm.DWord),
+			asm.StoreMem(base, off+int16(i), asm.R1, asm.DWord),
 		)
 	}
 	g.label(miss)

@@ -4,6 +4,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/types"
 )
 
 // place is a location in BPF memory: the stack (base nil, offset from R10)
@@ -97,6 +98,14 @@ func (g *gen) strInto(e ast.Expr, p place, size int, pad bool) {
 	case *ast.MapRef:
 		g.mapReadInto(e, p, size)
 	case *ast.FieldAccess:
+		if g.typeOf(e.X).Kind == types.Tuple {
+			src, t := g.tupleElemPlace(e)
+			g.copyMem(p, src, min(size, t.StorageSize()))
+			if rest := size - t.StorageSize(); rest > 0 {
+				g.zeroAt(p.plus(t.StorageSize()), rest)
+			}
+			return
+		}
 		g.argsStringInto(e, p, size, pad)
 	case *ast.Ternary:
 		els, end := g.newLabel(), g.newLabel()

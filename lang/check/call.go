@@ -208,7 +208,7 @@ func (c *checker) print(e *ast.Call) {
 		return
 	}
 	t := c.valueExpr(e.Args[0])
-	if t != nil && t.Kind != types.Int && t.Kind != types.String && t.Kind != types.Probe {
+	if t != nil && t.Kind != types.Int && t.Kind != types.String && t.Kind != types.Probe && t.Kind != types.Tuple {
 		c.errorf(e.Args[0].Pos(), "cannot print %s yet", t)
 	}
 }

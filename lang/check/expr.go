@@ -73,7 +73,7 @@ func (c *checker) exprType(e ast.Expr) *types.Type {
 	case *ast.Index:
 		return c.index(e)
 	case *ast.Tuple:
-		c.errorf(e.At, "tuple values are not supported yet")
+		return c.tuple(e)
 	case *ast.Sizeof:
 		c.errorf(e.At, "sizeof is not supported yet")
 	case *ast.Offsetof:
@@ -449,11 +449,10 @@ func (c *checker) fieldAccess(e *ast.FieldAccess) *types.Type {
 	if x == nil {
 		return nil
 	}
+	if x.Kind == types.Tuple {
+		return c.tupleElem(e, x)
+	}
 	if x.Kind != types.Struct {
-		if _, err := strconv.Atoi(e.Name); err == nil && x.Kind == types.Tuple {
-			c.errorf(e.At, "tuple element access is not supported yet")
-			return nil
-		}
 		c.errorf(e.At, "%s has no fields; .%s needs a struct", x, e.Name)
 		return nil
 	}

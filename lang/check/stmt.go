@@ -176,7 +176,7 @@ func (c *checker) assignedValue(s *ast.AssignStmt) *types.Type {
 		}
 	}
 	switch vt.Kind {
-	case types.Int, types.Pointer, types.String, types.Probe:
+	case types.Int, types.Pointer, types.String, types.Probe, types.Tuple:
 		return storageType(vt)
 	}
 	err := c.errorf(s.Value.Pos(), "%s values cannot be stored in variables or maps yet", vt)
@@ -201,8 +201,17 @@ func describe(t *types.Type) string {
 // storageType is the type a value takes when stored in a variable or map:
 // integers widen to 64 bits (keeping their signedness), as in bpftrace.
 func storageType(t *types.Type) *types.Type {
-	if t.Kind == types.Int {
+	switch t.Kind {
+	case types.Int:
 		return types.NewInt(8, t.Signed)
+	case types.Tuple:
+		elems := make([]*types.Type, len(t.Elems))
+		for i, e := range t.Elems {
+			elems[i] = storageType(e)
+		}
+		st := types.NewTuple(elems...)
+		st.Names = t.Names
+		return st
 	}
 	return t
 }
