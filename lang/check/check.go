@@ -76,6 +76,8 @@ type checker struct {
 	scopes []scope
 	// loops counts the enclosing while/for loops, for break and continue.
 	loops int
+	// defines are the script's #define constants.
+	defines map[string]*define
 }
 
 func (c *checker) resetPerPass() {
@@ -98,8 +100,9 @@ func (c *checker) errorf(pos ast.Pos, format string, args ...any) *diag.Error {
 // checkTopLevel rejects declarations this version does not implement, with
 // a clear message rather than silently ignoring them.
 func (c *checker) checkTopLevel(prog *ast.Program) {
+	c.defines = map[string]*define{}
 	for _, d := range prog.Defines {
-		c.errorf(d.At, "#define is not supported yet")
+		c.declareDefine(d)
 	}
 	for _, t := range prog.Types {
 		c.errorf(t.At, "%s definitions are not supported yet", t.Kind)

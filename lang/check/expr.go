@@ -75,7 +75,7 @@ func (c *checker) exprType(e ast.Expr) *types.Type {
 	case *ast.Tuple:
 		return c.tuple(e)
 	case *ast.Sizeof:
-		c.errorf(e.At, "sizeof is not supported yet")
+		return c.sizeof(e)
 	case *ast.Offsetof:
 		c.errorf(e.At, "offsetof is not supported yet")
 	default:
@@ -163,6 +163,9 @@ func (c *checker) ident(e *ast.Ident) *types.Type {
 			}
 		}
 		return c.target.Args
+	}
+	if d := c.defines[e.Name]; d != nil {
+		return c.defineValue(e, d)
 	}
 	v, ok := c.conf.Lib.Var(e.Name)
 	if !ok {
