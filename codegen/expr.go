@@ -84,23 +84,45 @@ func (g *gen) callInt(e *ast.Call) *tmp {
 	return t
 }
 
-// callArgsTo evaluates the arguments, loads them into R2.., loads the
-// destination address into R1 when dst is non-nil, and emits f.
+// callArgsTo evaluates a value function's arguments into R2.. (strings as
+// the address of a buffer holding them), loads the destination address
+// into R1 when dst is non-nil, and emits f.
 func (g *gen) callArgsTo(e *ast.Call, f *stdlib.Func, dst *place) {
-	argTypes := make([]*types.Type, len(e.Args))
-	tmps := make([]*tmp, len(e.Args))
-	for i, a := range e.Args {
-		argTypes[i] = g.typeOf(a)
-		tmps[i] = g.intExpr(a)
+	a := &stdlib.Args{
+		Types: make([]*types.Type, len(e.Args)),
+		Ints:  make([]*int64, len(e.Args)),
+		Strs:  make([]*string, len(e.Args)),
 	}
-	for i, t := range tmps {
-		g.loadTmp(asm.R2+asm.Register(i), t)
-		g.free(t)
+	tmps := make([]*tmp, len(e.Args))
+	bufs := make([]*place, len(e.Args))
+	for i, arg := range e.Args {
+		a.Types[i] = g.typeOf(arg)
+		if v, ok := g.c.info.Consts[arg]; ok {
+			a.Ints[i] = &v
+		}
+		if s, ok := g.c.info.Strings[arg]; ok {
+			a.Strs[i] = &s
+		}
+		if a.Types[i].IsString() {
+			p, _ := g.strTemp(arg)
+			bufs[i] = &p
+			continue
+		}
+		tmps[i] = g.intExpr(arg)
+	}
+	for i := range e.Args {
+		r := asm.R2 + asm.Register(i)
+		if bufs[i] != nil {
+			g.addrOf(r, *bufs[i])
+			continue
+		}
+		g.loadTmp(r, tmps[i])
+		g.free(tmps[i])
 	}
 	if dst != nil {
 		g.addrOf(asm.R1, *dst)
 	}
-	f.Emit(g, argTypes)
+	f.Emit(g, a)
 }
 
 func (g *gen) unary(e *ast.Unary) *tmp {

@@ -104,8 +104,11 @@ func (g *gen) callStmt(e *ast.Call) {
 	f := g.c.info.Funcs[e]
 	if f.Kind != stdlib.Statement {
 		// A value function called for its effect.
-		if g.typeOf(e).IsIntLike() {
+		switch t := g.typeOf(e); {
+		case t.IsIntLike():
 			g.free(g.callInt(e))
+		case t.Kind == types.Void:
+			g.callArgsTo(e, f, nil)
 		}
 		return
 	}

@@ -1,13 +1,16 @@
 package runtime_test
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gotrace/gotrace/runtime"
 	"github.com/gotrace/gotrace/runtime/kerneltest"
 )
 
@@ -82,5 +85,32 @@ func TestPerfEventProbes(t *testing.T) {
 				t.Errorf("%s: output %q, want @n between %d and %d", c.script, out, c.lo, c.hi)
 			}
 		})
+	}
+}
+
+// signal() needs --unsafe, and then really signals the traced process.
+func TestSignalKillsTheWorkload(t *testing.T) {
+	kerneltest.Require(t)
+	script := `tracepoint:syscalls:sys_enter_getppid /comm == "gtwork"/ { signal("KILL"); }`
+	if _, err := runtime.Compile("kill.gt", script, runtime.CompileOptions{}); err == nil ||
+		!strings.Contains(err.Error(), "--unsafe") {
+		t.Fatalf("signal() without --unsafe: err = %v, want a message naming --unsafe", err)
+	}
+	s, err := runtime.Compile("kill.gt", script, runtime.CompileOptions{Unsafe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var werr error
+	_, err = s.Run(ctx, runtime.RunOptions{Stdout: io.Discard, Stderr: io.Discard, OnAttached: func() {
+		werr = kerneltest.Workload("getppid 1; sleep 2000").Run()
+		cancel()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if werr == nil || !strings.Contains(werr.Error(), "signal: killed") {
+		t.Errorf("workload ended with %v, want it killed by the probe", werr)
 	}
 }

@@ -31,6 +31,8 @@ type CompileOptions struct {
 	Env *probes.Env
 	// Codegen tunes code generation.
 	Codegen codegen.Options
+	// Unsafe allows functions that change the system, such as signal().
+	Unsafe bool
 }
 
 // Script is a compiled script, ready to run.
@@ -60,6 +62,7 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 		Probes: probes.NewRegistry(),
 		Env:    env,
 		Lib:    lib,
+		Unsafe: opts.Unsafe,
 	})
 	if err != nil {
 		return nil, err

@@ -43,7 +43,8 @@ func aggregations() []*Func {
 		extreme("max", "max(n): largest n", types.Max, asm.JSLE),
 		{
 			Name: "hist", Help: "hist(n): power-of-two histogram of n", Kind: Aggregation, MinArgs: 1, MaxArgs: 2,
-			Check: func(args []*types.Type, literal []*int64) (*types.Type, error) {
+			Check: func(a *Args) (*types.Type, error) {
+				args, literal := a.Types, a.Ints
 				if err := intArg("hist", args, 0); err != nil {
 					return nil, err
 				}
@@ -63,7 +64,8 @@ func aggregations() []*Func {
 		},
 		{
 			Name: "lhist", Help: "lhist(n, min, max, step): linear histogram of n", Kind: Aggregation, MinArgs: 4, MaxArgs: 4,
-			Check: func(args []*types.Type, literal []*int64) (*types.Type, error) {
+			Check: func(a *Args) (*types.Type, error) {
+				args, literal := a.Types, a.Ints
 				if err := intArg("lhist", args, 0); err != nil {
 					return nil, err
 				}
@@ -98,8 +100,9 @@ func aggregations() []*Func {
 	}
 }
 
-func aggCheck(k types.AggKind, nargs int) func([]*types.Type, []*int64) (*types.Type, error) {
-	return func(args []*types.Type, _ []*int64) (*types.Type, error) {
+func aggCheck(k types.AggKind, nargs int) func(*Args) (*types.Type, error) {
+	return func(a *Args) (*types.Type, error) {
+		args := a.Types
 		if nargs == 1 {
 			if err := intArg(string(k), args, 0); err != nil {
 				return nil, err

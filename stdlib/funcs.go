@@ -1,7 +1,9 @@
 package stdlib
 
 import (
-	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/cilium/ebpf/asm"
 
@@ -29,7 +31,8 @@ func builtinFuncs() []*Func {
 		{
 			Name: "str", Help: "str(ptr[, len]): the NUL-terminated string at ptr", Kind: Value,
 			MinArgs: 1, MaxArgs: 2,
-			Check: func(args []*types.Type, _ []*int64) (*types.Type, error) {
+			Check: func(a *Args) (*types.Type, error) {
+				args := a.Types
 				if !args[0].IsIntLike() && !args[0].IsString() {
 					return nil, argErr(0, "str() takes a pointer or an integer address, not %s", args[0])
 				}
@@ -43,12 +46,53 @@ func builtinFuncs() []*Func {
 			},
 			Emit: emitStr,
 		},
+		{
+			Name: "bswap", Help: "bswap(n): n with its bytes reversed (in its own width)", Kind: Value,
+			MinArgs: 1, MaxArgs: 1,
+			Check: func(a *Args) (*types.Type, error) {
+				if !a.Types[0].IsInt() {
+					return nil, argErr(0, "bswap() takes an integer, not %s", a.Types[0])
+				}
+				return types.NewInt(a.Types[0].Size, false), nil
+			},
+			Emit: func(e Emitter, a *Args) {
+				e.Emit(asm.Mov.Reg(asm.R0, asm.R2))
+				switch a.Types[0].Size {
+				case 2:
+					e.Emit(asm.BSwap(asm.R0, asm.Half))
+				case 4:
+					e.Emit(asm.BSwap(asm.R0, asm.Word))
+				case 8:
+					e.Emit(asm.BSwap(asm.R0, asm.DWord))
+				}
+			},
+		},
+		{
+			Name: "signal", Help: "signal(SIG): send a signal to the current process (--unsafe)", Kind: Value,
+			MinArgs: 1, MaxArgs: 1, Unsafe: true,
+			Check: func(a *Args) (*types.Type, error) {
+				if _, err := signalNumber(a); err != nil {
+					return nil, err
+				}
+				return types.VoidType, nil
+			},
+			Emit: func(e Emitter, a *Args) {
+				n, _ := signalNumber(a)
+				if n > 0 {
+					e.Emit(asm.Mov.Imm(asm.R1, int32(n)))
+				} else {
+					e.Emit(asm.Mov.Reg(asm.R1, asm.R2))
+				}
+				e.Emit(asm.FnSendSignal.Call())
+			},
+		},
 	}
 }
 
 // emitStr reads a string: R1 is the destination buffer, R2 the source
 // address, R3 the optional length limit (in characters, like bpftrace).
-func emitStr(e Emitter, args []*types.Type) {
+func emitStr(e Emitter, a *Args) {
+	args := a.Types
 	read := asm.FnProbeReadKernelStr
 	if args[0].Kind == types.Pointer && args[0].AddrSpace == types.User {
 		read = asm.FnProbeReadUserStr
@@ -86,4 +130,26 @@ func constArg(name string, literal []*int64, i int, what string) (int64, error) 
 	return *literal[i], nil
 }
 
-var _ = fmt.Sprintf
+// signalNumber resolves signal()'s argument: a constant number, a name
+// ("KILL", "SIGKILL"), or 0 with no error for a number computed at run time.
+func signalNumber(a *Args) (int, error) {
+	switch {
+	case a.Strs[0] != nil:
+		name := strings.ToUpper(*a.Strs[0])
+		if !strings.HasPrefix(name, "SIG") {
+			name = "SIG" + name
+		}
+		if n := unix.SignalNum(name); n != 0 {
+			return int(n), nil
+		}
+		return 0, argErr(0, "unknown signal %q", *a.Strs[0])
+	case a.Ints[0] != nil:
+		if n := *a.Ints[0]; n < 1 || n > 64 {
+			return 0, argErr(0, "signal %d is out of range (1..64)", n)
+		}
+		return int(*a.Ints[0]), nil
+	case a.Types[0].IsInt():
+		return 0, nil
+	}
+	return 0, argErr(0, "signal() takes a signal name or number, not %s", a.Types[0])
+}

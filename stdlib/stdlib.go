@@ -36,6 +36,16 @@ type Emitter interface {
 	LoadStartTime(dst asm.Register)
 }
 
+// Args describes a call's arguments to a table entry.
+type Args struct {
+	// Types are the arguments' types.
+	Types []*types.Type
+	// Ints and Strs hold the values of arguments known at compile time
+	// (nil where an argument is not a constant of that kind).
+	Ints []*int64
+	Strs []*string
+}
+
 // ArgError is returned by a Check function to blame one argument.
 type ArgError struct {
 	Index int
@@ -69,8 +79,9 @@ type FuncKind int
 
 // Function kinds.
 const (
-	// Value functions compute a value with Emit: integer arguments arrive in
-	// R2..R5 (R1 holds the destination buffer for string results).
+	// Value functions compute a value with Emit: arguments arrive in R2..R5
+	// (integers by value, strings as the address of a buffer holding them),
+	// and R1 holds the destination buffer for string results.
 	Value FuncKind = iota
 	// Statement functions are built into the code generator (printf, exit,
 	// print, delete, clear, zero): the table supplies their checking.
@@ -86,13 +97,13 @@ type Func struct {
 	Kind FuncKind
 	// MinArgs and MaxArgs bound the argument count (MaxArgs -1: variadic).
 	MinArgs, MaxArgs int
-	// Check validates argument types (args[i] is nil for an argument that
-	// is not an expression with a value, e.g. a map) and returns the
-	// result type. Literal holds the integer value of each argument that is
-	// a compile-time constant.
-	Check func(args []*types.Type, literal []*int64) (*types.Type, error)
+	// Check validates the arguments and returns the result type.
+	Check func(a *Args) (*types.Type, error)
 	// Emit generates a Value function; see FuncKind.
-	Emit func(e Emitter, args []*types.Type)
+	Emit func(e Emitter, a *Args)
+	// Unsafe marks functions that change the system (signal, system,
+	// override): bpftrace, and gotrace, run them only with --unsafe.
+	Unsafe bool
 	// Agg describes an Aggregation function.
 	Agg *AggSpec
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/runtime/perf"
 	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
@@ -37,6 +38,20 @@ func builtinVars() []*Var {
 		helperVar("gid", "group ID", types.Uint32, asm.FnGetCurrentUidGid, asm.RSh.Imm(asm.R0, 32)),
 		helperVar("nsecs", "nanoseconds since boot (CLOCK_MONOTONIC)", types.Uint64, asm.FnKtimeGetNs),
 		helperVar("cpu", "CPU the probe fired on", types.Uint32, asm.FnGetSmpProcessorId),
+		helperVar("rand", "a pseudo-random number", types.Uint32, asm.FnGetPrandomU32),
+		helperVar("jiffies", "the kernel's jiffies counter", types.Uint64, asm.FnJiffies64),
+		helperVar("cgroup", "ID of the current cgroup (v2)", types.Uint64, asm.FnGetCurrentCgroupId),
+		{
+			Name: "ncpus", Help: "number of online CPUs", Type: always(types.Uint64),
+			Emit: func(e Emitter) {
+				// Known when the script is compiled; the kernel is not asked.
+				n := 1
+				if cpus, err := perf.OnlineCPUs(); err == nil {
+					n = len(cpus)
+				}
+				e.Emit(asm.Mov.Imm(asm.R0, int32(n)))
+			},
+		},
 		{
 			Name: "elapsed", Help: "nanoseconds since gotrace started", Type: always(types.Uint64),
 			Emit: func(e Emitter) {

@@ -23,6 +23,11 @@ func (c *checker) call(e *ast.Call, asStmt bool) *types.Type {
 		return nil
 	}
 	c.info.Funcs[e] = f
+	if f.Unsafe && !c.conf.Unsafe {
+		c.errorf(e.At, "%s() changes the system; it runs only with --unsafe", e.Name).Hint =
+			"run gotrace --unsafe if that is what you want"
+		return nil
+	}
 	switch f.Kind {
 	case stdlib.Aggregation:
 		c.errorf(e.At, "%s() is an aggregation: assign it to a map, e.g. @x = %s(...)", e.Name, e.Name)
@@ -35,11 +40,11 @@ func (c *checker) call(e *ast.Call, asStmt bool) *types.Type {
 		c.statementCall(e)
 		return types.VoidType
 	}
-	args, literal, ok := c.args(e)
+	args, ok := c.args(e)
 	if !ok {
 		return nil
 	}
-	t, err := f.Check(args, literal)
+	t, err := f.Check(args)
 	if err != nil {
 		c.reportCallErr(e, err)
 		return nil
@@ -71,20 +76,26 @@ func plural(n int) string {
 	return "s"
 }
 
-func (c *checker) args(e *ast.Call) ([]*types.Type, []*int64, bool) {
-	args := make([]*types.Type, len(e.Args))
-	literal := make([]*int64, len(e.Args))
+func (c *checker) args(e *ast.Call) (*stdlib.Args, bool) {
+	a := &stdlib.Args{
+		Types: make([]*types.Type, len(e.Args)),
+		Ints:  make([]*int64, len(e.Args)),
+		Strs:  make([]*string, len(e.Args)),
+	}
 	ok := true
-	for i, a := range e.Args {
-		args[i] = c.valueExpr(a)
-		if args[i] == nil {
+	for i, arg := range e.Args {
+		a.Types[i] = c.valueExpr(arg)
+		if a.Types[i] == nil {
 			ok = false
 		}
-		if v, isConst := c.info.Consts[a]; isConst {
-			literal[i] = &v
+		if v, isConst := c.info.Consts[arg]; isConst {
+			a.Ints[i] = &v
+		}
+		if s, isConst := c.info.Strings[arg]; isConst {
+			a.Strs[i] = &s
 		}
 	}
-	return args, literal, ok
+	return a, ok
 }
 
 func (c *checker) reportCallErr(e *ast.Call, err error) {
@@ -102,11 +113,11 @@ func (c *checker) aggregation(e *ast.Call, f *stdlib.Func) *types.Type {
 		return nil
 	}
 	c.info.Funcs[e] = f
-	args, literal, ok := c.args(e)
+	args, ok := c.args(e)
 	if !ok {
 		return nil
 	}
-	t, err := f.Check(args, literal)
+	t, err := f.Check(args)
 	if err != nil {
 		c.reportCallErr(e, err)
 		return nil

@@ -22,6 +22,8 @@ type Config struct {
 	Env    *probes.Env
 	// Lib is the standard library.
 	Lib *stdlib.Library
+	// Unsafe allows functions that change the system (--unsafe).
+	Unsafe bool
 }
 
 // Check type-checks prog. The returned error, if any, is a *diag.List.

@@ -60,7 +60,9 @@ func (c *checker) stmt(s ast.Stmt) {
 func (c *checker) exprStmt(s *ast.ExprStmt) {
 	switch x := s.X.(type) {
 	case *ast.Call:
-		c.call(x, true)
+		if t := c.call(x, true); t != nil {
+			c.info.Types[x] = t
+		}
 	case *ast.Unary:
 		if x.Op == "++" || x.Op == "--" {
 			c.incDec(x.X, x.At)
