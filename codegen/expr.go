@@ -89,6 +89,7 @@ func (g *gen) callInt(e *ast.Call) *tmp {
 // into R1 when dst is non-nil, and emits f.
 func (g *gen) callArgsTo(e *ast.Call, f *stdlib.Func, dst *place) {
 	a := &stdlib.Args{
+		Lib:   g.c.lib,
 		Types: make([]*types.Type, len(e.Args)),
 		Ints:  make([]*int64, len(e.Args)),
 		Strs:  make([]*string, len(e.Args)),

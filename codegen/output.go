@@ -88,6 +88,7 @@ const (
 	PrintValueEvent
 	ClearEvent
 	ZeroEvent
+	TimeEvent
 )
 
 // Event describes one kind of ring buffer record. Every record starts with
@@ -100,6 +101,8 @@ type Event struct {
 	Map    *Map           // PrintMapEvent, ClearEvent, ZeroEvent
 	// Top and Div are print(@m, top, div)'s parameters (0 when absent).
 	Top, Div int64
+	// TimeFormat is time()'s strftime format.
+	TimeFormat string
 }
 
 // Field is a value inside a record, map key or map value.

@@ -123,6 +123,12 @@ func (g *gen) callStmt(e *ast.Call) {
 		} else {
 			g.printValue(e)
 		}
+	case "time":
+		layout := "%H:%M:%S\n"
+		if len(e.Args) == 1 {
+			layout = g.c.info.Strings[e.Args[0]]
+		}
+		g.output(g.addEvent(&Event{Kind: TimeEvent, TimeFormat: layout}), nil)
 	case "clear":
 		g.mapEvent(ClearEvent, e)
 	case "zero":

@@ -114,3 +114,33 @@ func TestSignalKillsTheWorkload(t *testing.T) {
 		t.Errorf("workload ended with %v, want it killed by the probe", werr)
 	}
 }
+
+// Values that print as text made in user space: symbols, errors, users
+// and times.
+func TestSpecialValues(t *testing.T) {
+	kerneltest.Require(t)
+	out, _, _ := runScript(t, "special.gt", `BEGIN {
+		printf("%s|%s|%s|%s\n", ksym(kaddr("do_sys_openat2")), strerror(13), username, strftime("%Y", nsecs));
+		time("%Y-%m-%d\n");
+		@[username, strerror(2)] = count();
+		exit();
+	}`, nil, "", 5*time.Second)
+	now := time.Now()
+	want := fmt.Sprintf("do_sys_openat2|Permission denied|%s|%d\n%s\n\n\n@[%s, No such file or directory]: 1\n",
+		currentUser(), now.Year(), now.Format("2006-01-02"), currentUser())
+	if out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+// currentUser is the name of the test's uid as /etc/passwd has it.
+func currentUser() string {
+	uid := strconv.Itoa(os.Getuid())
+	b, _ := os.ReadFile("/etc/passwd")
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Split(line, ":"); len(f) > 2 && f[2] == uid {
+			return f[0]
+		}
+	}
+	return uid
+}

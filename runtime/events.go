@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/gotrace/gotrace/codegen"
 	"github.com/gotrace/gotrace/lang/types"
@@ -34,6 +35,9 @@ func (r *run) handle(rec []byte) error {
 		}
 	case codegen.PrintMapEvent:
 		return r.printMap(ev.Map, ev.Top, ev.Div)
+	case codegen.TimeEvent:
+		_, err := r.out.WriteString(format.Strftime(ev.TimeFormat, time.Now()))
+		return err
 	case codegen.ClearEvent:
 		return r.clearMap(ev.Map)
 	case codegen.ZeroEvent:
@@ -70,6 +74,8 @@ func (r *run) decodeValue(b []byte, t *types.Type) format.Value {
 			return r.script.Code.ProbeNames[i]
 		}
 		return fmt.Sprintf("probe#%d", i)
+	case types.Special:
+		return r.script.lib.FormatSpecial(t, binary.LittleEndian.Uint64(b))
 	case types.Tuple:
 		offs := t.Offsets()
 		tv := make(format.TupleValue, len(t.Elems))

@@ -41,6 +41,8 @@ type Script struct {
 	AST    *ast.Program
 	Info   *check.Info
 	Code   *codegen.Output
+
+	lib *stdlib.Library // formats values of Special types when printing
 }
 
 // Compile parses, checks and generates code for a script. name is how
@@ -71,7 +73,7 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Script{Source: src, AST: prog, Info: info, Code: code}, nil
+	return &Script{Source: src, AST: prog, Info: info, Code: code, lib: lib}, nil
 }
 
 // NumProbes is the number of probes the script attaches, BEGIN and END

@@ -44,6 +44,9 @@ type Args struct {
 	// (nil where an argument is not a constant of that kind).
 	Ints []*int64
 	Strs []*string
+	// Lib is the library the entry belongs to, for entries that need to
+	// know about the machine (kaddr reads /proc/kallsyms).
+	Lib *Library
 }
 
 // ArgError is returned by a Check function to blame one argument.
@@ -123,17 +126,22 @@ type AggSpec struct {
 
 // Library indexes the table by name.
 type Library struct {
-	vars  map[string]*Var
-	funcs map[string]*Func
+	vars       map[string]*Var
+	funcs      map[string]*Func
+	formatters map[string]*Formatter
+	machine    machine
 }
 
 // New builds the library from the tables in vars.go, funcs.go and aggs.go.
 func New() *Library {
-	l := &Library{vars: map[string]*Var{}, funcs: map[string]*Func{}}
+	l := &Library{vars: map[string]*Var{}, funcs: map[string]*Func{}, formatters: map[string]*Formatter{}}
+	for _, f := range formatters() {
+		l.formatters[f.Name] = f
+	}
 	for _, v := range builtinVars() {
 		l.vars[v.Name] = v
 	}
-	for _, f := range append(builtinFuncs(), aggregations()...) {
+	for _, f := range append(append(builtinFuncs(), aggregations()...), specialFuncs()...) {
 		l.funcs[f.Name] = f
 	}
 	return l

@@ -42,6 +42,12 @@ func builtinVars() []*Var {
 		helperVar("jiffies", "the kernel's jiffies counter", types.Uint64, asm.FnJiffies64),
 		helperVar("cgroup", "ID of the current cgroup (v2)", types.Uint64, asm.FnGetCurrentCgroupId),
 		{
+			Name: "username", Help: "name of the current user", Type: always(types.NewSpecial("username", "")),
+			Emit: func(e Emitter) {
+				e.Emit(asm.FnGetCurrentUidGid.Call(), asm.Mov.Reg32(asm.R0, asm.R0))
+			},
+		},
+		{
 			Name: "ncpus", Help: "number of online CPUs", Type: always(types.Uint64),
 			Emit: func(e Emitter) {
 				// Known when the script is compiled; the kernel is not asked.

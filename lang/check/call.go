@@ -78,6 +78,7 @@ func plural(n int) string {
 
 func (c *checker) args(e *ast.Call) (*stdlib.Args, bool) {
 	a := &stdlib.Args{
+		Lib:   c.conf.Lib,
 		Types: make([]*types.Type, len(e.Args)),
 		Ints:  make([]*int64, len(e.Args)),
 		Strs:  make([]*string, len(e.Args)),
@@ -139,6 +140,13 @@ func (c *checker) statementCall(e *ast.Call) {
 		}
 	case "print":
 		c.print(e)
+	case "time":
+		if len(e.Args) == 1 {
+			c.valueExpr(e.Args[0])
+			if _, ok := c.info.Strings[e.Args[0]]; !ok {
+				c.errorf(e.Args[0].Pos(), "time()'s format must be a string literal")
+			}
+		}
 	case "clear", "zero":
 		c.mapArg(e, e.Args[0], false)
 	case "delete":
@@ -219,7 +227,7 @@ func (c *checker) print(e *ast.Call) {
 		return
 	}
 	t := c.valueExpr(e.Args[0])
-	if t != nil && t.Kind != types.Int && t.Kind != types.String && t.Kind != types.Probe && t.Kind != types.Tuple {
+	if t != nil && t.Kind != types.Int && t.Kind != types.String && t.Kind != types.Probe && t.Kind != types.Tuple && t.Kind != types.Special {
 		c.errorf(e.Args[0].Pos(), "cannot print %s yet", t)
 	}
 }
@@ -309,7 +317,7 @@ func (c *checker) printf(e *ast.Call) {
 		conv := convs[i]
 		switch conv.Kind {
 		case format.KindString:
-			if t.Kind != types.String && t.Kind != types.Probe {
+			if t.Kind != types.String && t.Kind != types.Probe && t.Kind != types.Special {
 				err := c.errorf(a.Pos(), "%%%c needs a string, but this is %s", conv.Verb, t)
 				if t.IsIntLike() {
 					err.Hint = "use %d for integers, or str() to read a string from a pointer"

@@ -178,7 +178,7 @@ func (c *checker) assignedValue(s *ast.AssignStmt) *types.Type {
 		}
 	}
 	switch vt.Kind {
-	case types.Int, types.Pointer, types.String, types.Probe, types.Tuple:
+	case types.Int, types.Pointer, types.String, types.Probe, types.Tuple, types.Special:
 		return storageType(vt)
 	}
 	err := c.errorf(s.Value.Pos(), "%s values cannot be stored in variables or maps yet", vt)
@@ -256,7 +256,7 @@ func (c *checker) mapKey(m *ast.MapRef) *types.Type {
 			return nil
 		}
 		switch t.Kind {
-		case types.Int, types.String, types.Probe, types.Pointer:
+		case types.Int, types.String, types.Probe, types.Pointer, types.Special:
 		default:
 			c.errorf(k.Pos(), "%s cannot be a map key", t)
 			return nil

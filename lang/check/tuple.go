@@ -16,7 +16,7 @@ func (c *checker) tuple(e *ast.Tuple) *types.Type {
 			return nil
 		}
 		switch t.Kind {
-		case types.Int, types.String, types.Probe, types.Tuple:
+		case types.Int, types.String, types.Probe, types.Tuple, types.Special:
 		default:
 			c.errorf(el.Pos(), "%s cannot be a tuple element yet", t)
 			return nil

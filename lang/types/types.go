@@ -27,6 +27,11 @@ const (
 	Struct              // a struct from BTF or a tracepoint's format (Fields)
 	Agg                 // an aggregation stored in a map (count(), hist(), ...)
 	Probe               // the probe name (builtin `probe`), a string in user space
+	// Special is an integer that prints as text made in user space: a
+	// kernel symbol for ksym(), a user name for username, a time for
+	// strftime(). Name says which stdlib formatter renders it, Param
+	// carries its argument (strftime's format).
+	Special
 )
 
 // AddrSpace says which helper reads memory behind a pointer.
@@ -77,6 +82,7 @@ type Type struct {
 	Name      string    // Struct: "struct task_struct" or "args"; Agg: unused
 	Fields    []Field   // Struct only
 	Agg       AggKind   // Agg only
+	Param     string    // Special only
 	// Agg parameters: hist's bits, lhist's min/max/step. They are part of
 	// the type so that two lhist() calls on one map must agree.
 	HistBits                      int
@@ -109,6 +115,11 @@ func NewPointer(elem *Type, as AddrSpace) *Type {
 	return &Type{Kind: Pointer, Size: 8, Elem: elem, AddrSpace: as}
 }
 
+// NewSpecial returns the type of a value printed by the named formatter.
+func NewSpecial(name, param string) *Type {
+	return &Type{Kind: Special, Size: 8, Name: name, Param: param}
+}
+
 // NewAgg returns the type of an aggregation value.
 func NewAgg(k AggKind) *Type { return &Type{Kind: Agg, Agg: k} }
 
@@ -127,7 +138,7 @@ func (t *Type) IsString() bool { return t != nil && t.Kind == String }
 // are single instructions.
 func (t *Type) Align() int {
 	switch t.Kind {
-	case Int, Pointer, Probe:
+	case Int, Pointer, Probe, Special:
 		return t.Size
 	case Tuple:
 		a := 1
@@ -163,7 +174,7 @@ func (t *Type) StorageSize() int {
 		// String buffers are whole 8-byte words so that they are copied
 		// and cleared with 64-bit loads and stores.
 		return alignUp(t.Size, 8)
-	case Int, Pointer, Struct, Probe:
+	case Int, Pointer, Struct, Probe, Special:
 		return t.Size
 	case Array:
 		return t.Len * t.Elem.StorageSize()
@@ -217,6 +228,8 @@ func Equal(a, b *Type) bool {
 		return true
 	case Struct:
 		return a.Name == b.Name
+	case Special:
+		return a.Name == b.Name && a.Param == b.Param
 	case Agg:
 		return a.Agg == b.Agg && a.HistBits == b.HistBits &&
 			a.LhistMin == b.LhistMin && a.LhistMax == b.LhistMax && a.LhistStep == b.LhistStep
@@ -269,6 +282,8 @@ func (t *Type) String() string {
 		return string(t.Agg) + "()"
 	case Probe:
 		return "probe"
+	case Special:
+		return t.Name
 	}
 	return "?"
 }

@@ -1,0 +1,107 @@
+package stdlib
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/stdlib/format"
+)
+
+// A Formatter renders a types.Special value in user space: the kernel side
+// only moves an integer, and the text is made when it is printed.
+type Formatter struct {
+	Name   string
+	Format func(l *Library, v uint64, param string) string
+}
+
+func formatters() []*Formatter {
+	return []*Formatter{
+		{Name: "ksym", Format: func(l *Library, v uint64, _ string) string {
+			if s := l.machine.symbolAt(v); s != "" {
+				return s
+			}
+			return fmt.Sprintf("0x%x", v)
+		}},
+		{Name: "username", Format: func(l *Library, v uint64, _ string) string {
+			return l.machine.userName(uint32(v))
+		}},
+		{Name: "strerror", Format: func(_ *Library, v uint64, _ string) string {
+			// C's wording starts with a capital letter; Go's does not.
+			s := syscall.Errno(v).Error()
+			if s == "" {
+				return s
+			}
+			return strings.ToUpper(s[:1]) + s[1:]
+		}},
+		{Name: "strftime", Format: func(l *Library, v uint64, layout string) string {
+			return format.Strftime(layout, l.machine.wallTime(v))
+		}},
+	}
+}
+
+// FormatSpecial renders a value of a Special type.
+func (l *Library) FormatSpecial(t *types.Type, v uint64) string {
+	if f := l.formatters[t.Name]; f != nil {
+		return f.Format(l, v, t.Param)
+	}
+	return fmt.Sprint(v)
+}
+
+// passValue is the Emit of functions whose value is their first argument,
+// unchanged: only its type (and so how it prints) differs.
+func passValue(e Emitter, _ *Args) { e.Emit(asm.Mov.Reg(asm.R0, asm.R2)) }
+
+// specialFuncs are the functions whose values print as text.
+func specialFuncs() []*Func {
+	intArgTo := func(name, help string) *Func {
+		return &Func{
+			Name: name, Help: help, Kind: Value, MinArgs: 1, MaxArgs: 1,
+			Check: func(a *Args) (*types.Type, error) {
+				if !a.Types[0].IsIntLike() {
+					return nil, argErr(0, "%s() takes an integer, not %s", name, a.Types[0])
+				}
+				return types.NewSpecial(name, ""), nil
+			},
+			Emit: passValue,
+		}
+	}
+	return []*Func{
+		intArgTo("ksym", "ksym(addr): the kernel symbol containing addr"),
+		intArgTo("strerror", "strerror(errno): the error's description"),
+		{
+			Name: "strftime", Help: "strftime(fmt, nsecs): nsecs (a CLOCK_MONOTONIC time) as wall-clock text", Kind: Value,
+			MinArgs: 2, MaxArgs: 2,
+			Check: func(a *Args) (*types.Type, error) {
+				if a.Strs[0] == nil {
+					return nil, argErr(0, "strftime()'s format must be a string literal")
+				}
+				if !a.Types[1].IsInt() {
+					return nil, argErr(1, "strftime() takes a time in nanoseconds, not %s", a.Types[1])
+				}
+				return types.NewSpecial("strftime", *a.Strs[0]), nil
+			},
+			Emit: func(e Emitter, _ *Args) { e.Emit(asm.Mov.Reg(asm.R0, asm.R3)) },
+		},
+		{
+			Name: "kaddr", Help: `kaddr("symbol"): the address of a kernel symbol`, Kind: Value,
+			MinArgs: 1, MaxArgs: 1,
+			Check: func(a *Args) (*types.Type, error) {
+				if a.Strs[0] == nil {
+					return nil, argErr(0, "kaddr() takes a symbol name as a string literal")
+				}
+				if _, ok := a.Lib.machine.symbolAddr(*a.Strs[0]); !ok {
+					return nil, argErr(0, "no kernel symbol %q in /proc/kallsyms", *a.Strs[0])
+				}
+				return types.Uint64, nil
+			},
+			Emit: func(e Emitter, a *Args) {
+				addr, _ := a.Lib.machine.symbolAddr(*a.Strs[0])
+				e.Emit(asm.LoadImm(asm.R0, int64(addr), asm.DWord))
+			},
+		},
+	}
+}
