@@ -89,6 +89,7 @@ const (
 	ClearEvent
 	ZeroEvent
 	TimeEvent
+	JoinEvent
 )
 
 // Event describes one kind of ring buffer record. Every record starts with
@@ -103,6 +104,9 @@ type Event struct {
 	Top, Div int64
 	// TimeFormat is time()'s strftime format.
 	TimeFormat string
+	// Separator is join()'s separator. A join record holds a u64 count
+	// then JoinMax strings of JoinStrSize bytes.
+	Separator string
 }
 
 // Field is a value inside a record, map key or map value.

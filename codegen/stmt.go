@@ -123,6 +123,8 @@ func (g *gen) callStmt(e *ast.Call) {
 		} else {
 			g.printValue(e)
 		}
+	case "join":
+		g.join(e)
 	case "time":
 		layout := "%H:%M:%S\n"
 		if len(e.Args) == 1 {

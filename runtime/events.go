@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gotrace/gotrace/codegen"
@@ -35,6 +36,15 @@ func (r *run) handle(rec []byte) error {
 		}
 	case codegen.PrintMapEvent:
 		return r.printMap(ev.Map, ev.Top, ev.Div)
+	case codegen.JoinEvent:
+		n := min(int(binary.LittleEndian.Uint64(rec[8:])), codegen.JoinMax)
+		parts := make([]string, n)
+		for i := range parts {
+			off := 16 + i*codegen.JoinStrSize
+			parts[i] = r.decodeValue(rec[off:], types.NewString(codegen.JoinStrSize)).(string)
+		}
+		_, err := fmt.Fprintln(r.out, strings.Join(parts, ev.Separator))
+		return err
 	case codegen.TimeEvent:
 		_, err := r.out.WriteString(format.Strftime(ev.TimeFormat, time.Now()))
 		return err

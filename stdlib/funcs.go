@@ -28,6 +28,7 @@ func builtinFuncs() []*Func {
 		statement("delete", "delete(@map[key]) or delete(@map, key): remove one entry", 1, 2),
 		statement("clear", "clear(@map): remove every entry", 1, 1),
 		statement("zero", "zero(@map): set every value to zero", 1, 1),
+		statement("join", `join(argv[, sep]): print a NULL-terminated array of strings (such as execve's argv), joined by sep (" ")`, 1, 2),
 		statement("time", `time([fmt]): print the current time, by default as "%H:%M:%S\n"`, 0, 1),
 		{
 			Name: "str", Help: "str(ptr[, len]): the NUL-terminated string at ptr", Kind: Value,

@@ -140,6 +140,16 @@ func (c *checker) statementCall(e *ast.Call) {
 		}
 	case "print":
 		c.print(e)
+	case "join":
+		if t := c.valueExpr(e.Args[0]); t != nil && !t.IsIntLike() {
+			c.errorf(e.Args[0].Pos(), "join() takes a pointer to an array of string pointers, not %s", t)
+		}
+		if len(e.Args) == 2 {
+			c.valueExpr(e.Args[1])
+			if _, ok := c.info.Strings[e.Args[1]]; !ok {
+				c.errorf(e.Args[1].Pos(), "join()'s separator must be a string literal")
+			}
+		}
 	case "time":
 		if len(e.Args) == 1 {
 			c.valueExpr(e.Args[0])

@@ -28,6 +28,7 @@ const WorkloadComm = "gtwork"
 //	getppid N         call getppid N times
 //	close N FD...     close each (unopened) FD N times
 //	exec N PATH...    run each program N times (fork and exec, from this thread)
+//	run PATH ARGS...  run one program once with arguments
 //	sleep MS          sleep
 //	spin MS           keep the CPU busy
 type Workload string
@@ -78,7 +79,7 @@ func perform(spec string) error {
 			continue
 		}
 		n := 1
-		if len(f) > 1 {
+		if len(f) > 1 && f[0] != "run" {
 			v, err := strconv.Atoi(f[1])
 			if err != nil {
 				return fmt.Errorf("workload step %q: %v", step, err)
@@ -120,6 +121,11 @@ func perform(spec string) error {
 						return fmt.Errorf("workload step %q: %v", step, err)
 					}
 				}
+			}
+		case "run":
+			// run PATH ARGS...: one fork and exec with arguments (no N).
+			if err := exec.Command(f[1], f[2:]...).Run(); err != nil {
+				return fmt.Errorf("workload step %q: %v", step, err)
 			}
 		case "spin":
 			for end := time.Now().Add(time.Duration(n) * time.Millisecond); time.Now().Before(end); {
