@@ -83,15 +83,16 @@ func (g *gen) countLost() {
 	g.label(skip)
 }
 
-// printf sends the arguments; the runtime formats them.
-func (g *gen) printf(e *ast.Call) {
+// printf sends the arguments of printf and its relatives (cat, system,
+// errorf, warnf: kind says which); the runtime formats them.
+func (g *gen) printf(e *ast.Call, kind EventKind) {
 	args := e.Args[1:]
 	ts := make([]*types.Type, len(args))
 	for i, a := range args {
 		ts[i] = g.typeOf(a)
 	}
 	fields, _ := recordLayout(ts)
-	ev := g.addEvent(&Event{Kind: PrintfEvent, Printf: g.c.info.Printf[e], Args: fields})
+	ev := g.addEvent(&Event{Kind: kind, Printf: g.c.info.Printf[e], Args: fields})
 	g.output(ev, args)
 }
 

@@ -78,6 +78,9 @@ func (g *gen) builtinInt(e *ast.Ident) *tmp {
 // callInt generates a value function with an integer result.
 func (g *gen) callInt(e *ast.Call) *tmp {
 	f := g.c.info.Funcs[e]
+	if f.Kind == stdlib.Generated {
+		return g.generatedCall(e)
+	}
 	g.callArgsTo(e, f, nil)
 	t := g.newTmp()
 	g.emit(asm.Mov.Reg(t.reg, asm.R0))

@@ -90,6 +90,10 @@ const (
 	ZeroEvent
 	TimeEvent
 	JoinEvent
+	CatEvent    // cat(): Printf renders the file name
+	SystemEvent // system(): Printf renders the command
+	ErrorfEvent // errorf(): Printf renders a message for stderr
+	WarnfEvent  // warnf(): likewise
 )
 
 // Event describes one kind of ring buffer record. Every record starts with

@@ -114,7 +114,15 @@ func (g *gen) callStmt(e *ast.Call) {
 	}
 	switch e.Name {
 	case "printf":
-		g.printf(e)
+		g.printf(e, PrintfEvent)
+	case "cat":
+		g.printf(e, CatEvent)
+	case "system":
+		g.printf(e, SystemEvent)
+	case "errorf":
+		g.printf(e, ErrorfEvent)
+	case "warnf":
+		g.printf(e, WarnfEvent)
 	case "exit":
 		g.exit(e)
 	case "print":

@@ -183,7 +183,7 @@ func (g *gen) strTemp(e ast.Expr) (place, int) {
 func (g *gen) stringCompare(e *ast.Binary) *tmp {
 	res := g.resultSlot()
 	differ, end := g.newLabel(), g.newLabel()
-	g.jumpIfStringsDiffer(e, differ)
+	g.jumpIfStringsDiffer(e.X, e.Y, 0, differ)
 	eq, ne := int64(1), int64(0)
 	if e.Op == "!=" {
 		eq, ne = 0, 1
@@ -199,23 +199,23 @@ func (g *gen) stringCompare(e *ast.Binary) *tmp {
 // is false (whenFalse) or true.
 func (g *gen) stringCompareJump(e *ast.Binary, label string, whenFalse bool) {
 	if (e.Op == "==") == whenFalse {
-		g.jumpIfStringsDiffer(e, label)
+		g.jumpIfStringsDiffer(e.X, e.Y, 0, label)
 		return
 	}
 	differ := g.newLabel()
-	g.jumpIfStringsDiffer(e, differ)
+	g.jumpIfStringsDiffer(e.X, e.Y, 0, differ)
 	g.emit(asm.Ja.Label(label))
 	g.label(differ)
 }
 
-// jumpIfStringsDiffer compares the operands of e and jumps to differ when
-// they are not equal (their bytes differ before the first NUL), falling
-// through when they are. Comparisons with a literal test the known bytes
-// against immediates.
-func (g *gen) jumpIfStringsDiffer(e *ast.Binary, differ string) {
-	lit, other := e.Y, e.X
-	if _, ok := g.c.info.Strings[e.X]; ok {
-		lit, other = e.X, e.Y
+// jumpIfStringsDiffer compares strings x and y and jumps to differ when
+// they are not equal (their bytes differ before the first NUL, or within
+// the first limit bytes when limit > 0), falling through when they are.
+// Comparisons with a literal test the known bytes against immediates.
+func (g *gen) jumpIfStringsDiffer(x, y ast.Expr, limit int, differ string) {
+	lit, other := y, x
+	if _, ok := g.c.info.Strings[x]; ok {
+		lit, other = x, y
 	}
 	if s, ok := g.c.info.Strings[lit]; ok {
 		buf, size := g.strTemp(other)
@@ -226,6 +226,9 @@ func (g *gen) jumpIfStringsDiffer(e *ast.Binary, differ string) {
 		if len(want) > size {
 			want = want[:size]
 		}
+		if limit > 0 && len(want) > limit {
+			want = want[:limit]
+		}
 		for i, b := range want {
 			g.emit(
 				asm.LoadMem(asm.R0, base, off+int16(i), asm.Byte),
@@ -234,13 +237,17 @@ func (g *gen) jumpIfStringsDiffer(e *ast.Binary, differ string) {
 		}
 		return
 	}
-	a, asize := g.strTemp(e.X)
-	b, bsize := g.strTemp(e.Y)
+	a, asize := g.strTemp(x)
+	b, bsize := g.strTemp(y)
 	g.flushAll()
 	abase, aoff := g.memRef(a, asm.R2)
 	bbase, boff := g.memRef(b, asm.R3)
 	same := g.newLabel()
-	for i := 0; i < min(asize, bsize); i++ {
+	n := min(asize, bsize)
+	if limit > 0 {
+		n = min(n, limit)
+	}
+	for i := 0; i < n; i++ {
 		g.emit(
 			asm.LoadMem(asm.R0, abase, aoff+int16(i), asm.Byte),
 			asm.LoadMem(asm.R1, bbase, boff+int16(i), asm.Byte),

@@ -25,6 +25,18 @@ func (r *run) handle(rec []byte) error {
 	case codegen.PrintfEvent:
 		_, err := r.out.WriteString(ev.Printf.Render(r.decodeFields(rec, ev.Args)))
 		return err
+	case codegen.CatEvent:
+		return r.cat(ev.Printf.Render(r.decodeFields(rec, ev.Args)))
+	case codegen.SystemEvent:
+		return r.system(ev.Printf.Render(r.decodeFields(rec, ev.Args)))
+	case codegen.ErrorfEvent, codegen.WarnfEvent:
+		prefix := "ERROR: "
+		if ev.Kind == codegen.WarnfEvent {
+			prefix = "WARNING: "
+		}
+		r.out.Flush()
+		fmt.Fprintln(r.stderr, prefix+ev.Printf.Render(r.decodeFields(rec, ev.Args)))
+		return nil
 	case codegen.PrintValueEvent:
 		v := r.decodeFields(rec, ev.Args)[0]
 		_, err := fmt.Fprintf(r.out, "%s\n", format.FormatValue(v))

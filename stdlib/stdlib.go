@@ -91,6 +91,10 @@ const (
 	Statement
 	// Aggregation functions are only valid as `@map[...] = f(...)`.
 	Aggregation
+	// Generated functions have a value that the code generator computes
+	// itself (they take maps or compare strings): the table supplies their
+	// arity and documentation, the checker their typing.
+	Generated
 )
 
 // Func is a builtin function.

@@ -32,6 +32,8 @@ func (c *checker) call(e *ast.Call, asStmt bool) *types.Type {
 	case stdlib.Aggregation:
 		c.errorf(e.At, "%s() is an aggregation: assign it to a map, e.g. @x = %s(...)", e.Name, e.Name)
 		return nil
+	case stdlib.Generated:
+		return c.generatedCall(e)
 	case stdlib.Statement:
 		if !asStmt {
 			c.errorf(e.At, "%s() has no value and can only be used as a statement", e.Name)
@@ -130,7 +132,7 @@ func (c *checker) aggregation(e *ast.Call, f *stdlib.Func) *types.Type {
 // statementCall checks the functions the code generator implements itself.
 func (c *checker) statementCall(e *ast.Call) {
 	switch e.Name {
-	case "printf":
+	case "printf", "cat", "system", "errorf", "warnf":
 		c.printf(e)
 	case "exit":
 		if len(e.Args) == 1 {

@@ -11,6 +11,7 @@ package types
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Kind classifies a Type.
@@ -67,12 +68,18 @@ type Field struct {
 	// offset (low 16 bits) and length (high 16 bits) of data stored later
 	// in the same record. Type describes the data (usually a String).
 	DataLoc bool
+	// BitSize is non-zero for a C bitfield: the field is BitSize bits
+	// wide, starting BitOffset bits above the least significant bit of the
+	// little-endian Type.Size-byte integer stored at Offset. Reading it
+	// loads that integer, shifts it right by BitOffset and keeps BitSize
+	// bits, sign-extending from the top one when Type.Signed.
+	BitOffset, BitSize int
 }
 
 // Type is a gotrace type. Types are compared with Equal, not ==.
 type Type struct {
 	Kind      Kind
-	Size      int  // bytes: integer width, string capacity, struct size
+	Size      int  // bytes: integer width, string capacity, struct size, C size of a BTF array
 	Signed    bool // Int only
 	Elem      *Type
 	Len       int       // Array only
@@ -80,13 +87,47 @@ type Type struct {
 	Elems     []*Type   // Tuple only
 	Names     []string  // Tuple only, for records
 	Name      string    // Struct: "struct task_struct" or "args"; Agg: unused
-	Fields    []Field   // Struct only
+	Fields    []Field   // Struct only; nil for a lazy struct, see FieldList
 	Agg       AggKind   // Agg only
 	Param     string    // Special only
 	// Agg parameters: hist's bits, lhist's min/max/step. They are part of
 	// the type so that two lhist() calls on one map must agree.
 	HistBits                      int
 	LhistMin, LhistMax, LhistStep int64
+	// lazy builds the fields of a struct made by NewLazyStruct.
+	lazy *lazyFields
+}
+
+// lazyFields holds a struct's field builder and, once it has run, its result.
+type lazyFields struct {
+	once   sync.Once
+	build  func() []Field
+	fields []Field
+}
+
+// NewLazyStruct returns a struct type whose fields are computed by build the
+// first time they are needed (FieldList, Field), once even under concurrent
+// use. Kernel structs are built this way: through their pointers they reach
+// most of the kernel's types, so only the structs a script looks into are
+// converted, and a recursive type (task_struct's parent is a task_struct)
+// is a finite graph of types.
+func NewLazyStruct(name string, size int, build func() []Field) *Type {
+	return &Type{Kind: Struct, Name: name, Size: size, lazy: &lazyFields{build: build}}
+}
+
+// FieldList returns the fields of a struct, building them first if t was
+// made by NewLazyStruct. Code that may see kernel structs must use it (or
+// Field) rather than reading t.Fields.
+func (t *Type) FieldList() []Field {
+	if t.lazy == nil {
+		return t.Fields
+	}
+	l := t.lazy
+	l.once.Do(func() {
+		l.fields = l.build()
+		l.build = nil
+	})
+	return l.fields
 }
 
 // Common types.
@@ -239,7 +280,7 @@ func Equal(a, b *Type) bool {
 
 // Field looks a field up by name.
 func (t *Type) Field(name string) (Field, bool) {
-	for _, f := range t.Fields {
+	for _, f := range t.FieldList() {
 		if f.Name == name {
 			return f, true
 		}

@@ -1,0 +1,69 @@
+package check
+
+import (
+	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/types"
+)
+
+// generatedCall checks the functions whose code the code generator writes
+// itself (stdlib.Generated).
+func (c *checker) generatedCall(e *ast.Call) *types.Type {
+	switch e.Name {
+	case "has_key":
+		m, ok := e.Args[0].(*ast.MapRef)
+		if !ok || m.Keys != nil {
+			c.errorf(e.Args[0].Pos(), "has_key() takes a map, e.g. has_key(@m, key)")
+			return nil
+		}
+		mi := c.mapInfo(m)
+		if mi.Value == nil {
+			if !c.quiet {
+				c.errorf(m.At, "%s is never assigned", m.Name)
+			}
+			return nil
+		}
+		key := &ast.MapRef{At: m.At, Name: m.Name, Keys: []ast.Expr{e.Args[1]}}
+		if tup, ok := e.Args[1].(*ast.Tuple); ok {
+			key.Keys = tup.Elems
+		}
+		if mi.Key == nil {
+			c.errorf(e.Args[1].Pos(), "%s has no keys", m.Name)
+			return nil
+		}
+		kt := c.mapKey(key)
+		if kt == nil {
+			return nil
+		}
+		if _, ok := merge(mi.Key, kt); !ok {
+			c.errorf(e.Args[1].Pos(), "%s's key is %s, not %s", m.Name, mi.Key, kt)
+			return nil
+		}
+		return types.Uint64
+	case "strncmp":
+		for _, a := range e.Args[:2] {
+			if t := c.valueExpr(a); t != nil && !t.IsString() {
+				c.errorf(a.Pos(), "strncmp() compares strings, not %s", t)
+				return nil
+			}
+		}
+		c.valueExpr(e.Args[2])
+		if n, ok := c.info.Consts[e.Args[2]]; !ok || n < 0 {
+			c.errorf(e.Args[2].Pos(), "strncmp()'s length must be a constant, zero or more")
+			return nil
+		}
+		return types.Uint64
+	case "strcontains":
+		if t := c.valueExpr(e.Args[0]); t != nil && !t.IsString() {
+			c.errorf(e.Args[0].Pos(), "strcontains() searches a string, not %s", t)
+			return nil
+		}
+		c.valueExpr(e.Args[1])
+		if _, ok := c.info.Strings[e.Args[1]]; !ok {
+			c.errorf(e.Args[1].Pos(), "strcontains()'s needle must be a string literal for now")
+			return nil
+		}
+		return types.Uint64
+	}
+	c.errorf(e.At, "%s() is not supported yet", e.Name)
+	return nil
+}

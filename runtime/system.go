@@ -1,0 +1,34 @@
+package runtime
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+)
+
+// cat prints a file, for cat(). A file that cannot be read is reported on
+// stderr, as bpftrace does, without ending the run.
+func (r *run) cat(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(r.stderr, "cat: %v\n", err)
+		return nil
+	}
+	_, err = r.out.Write(b)
+	return err
+}
+
+// system runs a shell command for system() (allowed only with --unsafe);
+// its output goes where the script's output goes, in order.
+func (r *run) system(command string) error {
+	if err := r.out.Flush(); err != nil {
+		return err
+	}
+	cmd := exec.Command("/bin/sh", "-c", command)
+	cmd.Stdout = r.out
+	cmd.Stderr = r.stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(r.stderr, "system: %q: %v\n", command, err)
+	}
+	return r.out.Flush()
+}
