@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
@@ -25,7 +27,7 @@ func (c *compiler) declareMaps() {
 		if mi.Value == nil {
 			continue
 		}
-		m := &Map{Name: mi.Name, Ref: "map" + strconv.Itoa(i), Key: mi.Key, Value: mi.Value}
+		m := &Map{Name: mi.Name, Ref: "map" + strconv.Itoa(i), Key: mi.Key, Value: mi.Value, Index: len(c.out.Maps)}
 		if mi.Value.Kind == types.Agg {
 			f, _ := c.lib.Func(string(mi.Value.Agg))
 			m.Agg = f.Agg
@@ -64,6 +66,36 @@ func (c *compiler) declareMaps() {
 		c.out.Maps = append(c.out.Maps, m)
 		c.out.Specs[m.Ref] = spec
 	}
+	c.out.Specs[FullMap] = &ebpf.MapSpec{
+		Name:       "gt_full",
+		Type:       ebpf.PerCPUArray,
+		KeySize:    4,
+		ValueSize:  8,
+		MaxEntries: uint32(max(len(c.out.Maps), 1)),
+	}
+}
+
+// countIfFull follows a map update: when it failed for want of room
+// (anything but success or EEXIST, which only means another CPU inserted
+// the key first), it counts the loss so that the runtime can warn instead
+// of dropping updates silently.
+func (g *gen) countIfFull(m *Map) {
+	ok := g.newLabel()
+	key := g.frame.alloc(8)
+	g.emit(
+		asm.JSGE.Imm(asm.R0, 0, ok),
+		asm.JEq.Imm(asm.R0, -int32(unix.EEXIST), ok),
+		asm.StoreImm(asm.RFP, key, int64(m.Index), asm.Word),
+		asm.LoadMapPtr(asm.R1, 0).WithReference(FullMap),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, int32(key)),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, ok),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord),
+		asm.Add.Imm(asm.R1, 1),
+		asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord),
+	)
+	g.label(ok)
 }
 
 // mapName turns "@name" into a kernel-visible map name.
@@ -197,6 +229,7 @@ func (g *gen) mapAssign(target *ast.MapRef, value ast.Expr) {
 	val := g.buffer(int(g.c.out.Specs[m.Ref].ValueSize))
 	g.valueInto(value, m.Value, val, true)
 	g.update(m, key, val, updateAny)
+	g.countIfFull(m)
 }
 
 // mapModify generates `@m[k] op= v`, `@m[k]++` and `@m[k]--` on integer
@@ -242,6 +275,7 @@ func (g *gen) mapModify(target *ast.MapRef, op string, delta ast.Expr) {
 	}
 	g.emit(alu.Reg(asm.R1, asm.R2), asm.StoreMem(asm.RFP, val.off, asm.R1, asm.DWord))
 	g.update(m, key, val, updateAny)
+	g.countIfFull(m)
 }
 
 // aggregate generates `@m[k] = f(args)` for an aggregation: find or create
@@ -270,6 +304,7 @@ func (g *gen) aggregate(target *ast.MapRef, call *ast.Call) {
 		zero := g.buffer(spec.ValueSize)
 		g.zeroAt(zero, spec.ValueSize)
 		g.update(m, key, zero, updateNoExist)
+		g.countIfFull(m)
 		g.lookup(m, key)
 	}
 	g.emit(asm.JEq.Imm(asm.R0, 0, skip))

@@ -38,6 +38,9 @@ type Output struct {
 const (
 	EventsMap = "events" // the ring buffer
 	LostMap   = "lost"   // per-CPU count of records the ring buffer had no room for
+	// FullMap is a per-CPU array with one counter per script map (indexed
+	// by Map.Index) of updates that failed because the map was full.
+	FullMap = "full"
 	// ScratchMap is a one-element per-CPU array whose value holds buffers
 	// of programs that would overflow the 512-byte stack.
 	ScratchMap = "scratch"
@@ -68,6 +71,8 @@ type Map struct {
 	Agg *stdlib.AggSpec
 	// KeySize is the size of the stored key.
 	KeySize int
+	// Index is the map's slot in FullMap.
+	Index int
 }
 
 // Bucketed reports whether the map's keys end with a bucket number.

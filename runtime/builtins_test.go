@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotrace/gotrace/codegen"
 	"github.com/gotrace/gotrace/runtime"
 	"github.com/gotrace/gotrace/runtime/kerneltest"
 )
@@ -143,4 +144,26 @@ func currentUser() string {
 		}
 	}
 	return uid
+}
+
+// A map that fills up loses updates, and the run says how many, instead of
+// losing them silently.
+func TestFullMapWarns(t *testing.T) {
+	kerneltest.Require(t)
+	s, err := runtime.Compile("full.gt", `BEGIN { for ($i : 0..20) { @c[$i] = count(); @v[$i] = $i; } @ok[1] = 1; exit(); }`,
+		runtime.CompileOptions{Codegen: codegen.Options{MaxMapKeys: 8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	if _, err := s.Run(context.Background(), runtime.RunOptions{Stdout: &stdout, Stderr: &stderr, Quiet: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := "WARNING: map @c is full (8 keys): 12 updates were lost\nWARNING: map @v is full (8 keys): 12 updates were lost\n"
+	if stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", stderr.String(), want)
+	}
+	if n := strings.Count(stdout.String(), "@c["); n != 8 {
+		t.Errorf("%d entries of @c printed, want 8:\n%s", n, stdout.String())
+	}
 }

@@ -94,6 +94,7 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (int, error) {
 		return 1, err
 	}
 	r.reportLost()
+	r.reportFullMaps()
 	return r.status, nil
 }
 
@@ -204,6 +205,25 @@ func (r *run) loop(ctx context.Context) error {
 		}
 	}
 	return r.out.Flush()
+}
+
+// reportFullMaps warns about maps that ran out of room, with how many
+// updates were lost, so that a too-small map is never a silent loss.
+func (r *run) reportFullMaps() {
+	full := r.loaded.coll.Maps[codegen.FullMap]
+	for _, m := range r.script.Code.Maps {
+		var perCPU []uint64
+		if err := full.Lookup(uint32(m.Index), &perCPU); err != nil {
+			continue
+		}
+		var n uint64
+		for _, v := range perCPU {
+			n += v
+		}
+		if n > 0 {
+			fmt.Fprintf(r.stderr, "WARNING: map %s is full (%d keys): %d updates were lost\n", m.Name, m.Spec.MaxEntries, n)
+		}
+	}
 }
 
 // reportLost tells the user how many records the ring buffer dropped.
