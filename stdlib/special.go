@@ -69,7 +69,25 @@ func specialFuncs() []*Func {
 			Emit: passValue,
 		}
 	}
+	addrSpace := func(name string, as types.AddrSpace, help string) *Func {
+		return &Func{
+			Name: name, Help: help, Kind: Value, MinArgs: 1, MaxArgs: 1,
+			Check: func(a *Args) (*types.Type, error) {
+				t := a.Types[0]
+				switch {
+				case t.Kind == types.Pointer:
+					return types.NewPointer(t.Elem, as), nil
+				case t.IsInt():
+					return types.NewPointer(types.Uint8, as), nil
+				}
+				return nil, argErr(0, "%s() takes a pointer or an address, not %s", name, t)
+			},
+			Emit: passValue,
+		}
+	}
 	return []*Func{
+		addrSpace("kptr", types.Kernel, "kptr(p): p, read from kernel memory"),
+		addrSpace("uptr", types.User, "uptr(p): p, read from user memory"),
 		intArgTo("ksym", "ksym(addr): the kernel symbol containing addr"),
 		intArgTo("strerror", "strerror(errno): the error's description"),
 		{
