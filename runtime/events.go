@@ -21,6 +21,11 @@ func (r *run) handle(rec []byte) error {
 		return fmt.Errorf("event record with unknown id %d", id)
 	}
 	ev := r.script.Code.Events[id]
+	if r.exited && !r.inEnd {
+		// After exit(), like bpftrace, print nothing more until END runs:
+		// other CPUs may have queued records before the probes came off.
+		return nil
+	}
 	switch ev.Kind {
 	case codegen.PrintfEvent:
 		_, err := r.out.WriteString(ev.Printf.Render(r.decodeFields(rec, ev.Args)))

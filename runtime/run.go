@@ -84,6 +84,12 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (int, error) {
 		}
 	}
 	r.detachAll()
+	// Records that were already in the ring buffer when exit() was called
+	// are dropped (see handle); END's are printed.
+	if err := r.drainNow(); err != nil {
+		return 1, err
+	}
+	r.inEnd = true
 	if err := r.runOnce(false); err != nil {
 		return 1, err
 	}
@@ -109,6 +115,9 @@ type run struct {
 
 	exited bool
 	status int
+	// inEnd is set while END probes run: their output is printed even
+	// after exit().
+	inEnd bool
 	// zeroed remembers keyless aggregations reset by zero(), which print
 	// their zero value where a never-written one prints nothing.
 	zeroed map[*codegen.Map]bool
