@@ -15,6 +15,9 @@ import (
 // printAllMaps writes bpftrace's end-of-run output: a blank-line separator,
 // then every map.
 func (r *run) printAllMaps() error {
+	if r.script.Info.Settings.NoPrintMapsOnExit {
+		return r.out.Flush()
+	}
 	if _, err := r.out.WriteString(format.EndOfRun); err != nil {
 		return err
 	}

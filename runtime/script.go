@@ -69,7 +69,11 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	code, err := codegen.Compile(src, prog, info, lib, opts.Codegen)
+	cg := opts.Codegen
+	if n := info.Settings.MaxMapKeys; n > 0 {
+		cg.MaxMapKeys = uint32(min(n, 1<<24))
+	}
+	code, err := codegen.Compile(src, prog, info, lib, cg)
 	if err != nil {
 		return nil, err
 	}

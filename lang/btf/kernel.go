@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -245,7 +246,7 @@ func (k *Kernel) lookup(name string) (*types.Type, error) {
 		if len(nf.Suggest) == 0 {
 			kinds := []nameKind{kind}
 			if kind == kindTypedef {
-				kinds = append(kinds, kindBase)
+				kinds = []nameKind{kindTypedef, kindStruct, kindUnion, kindEnum}
 			}
 			nf.Suggest = k.suggest(bare, kinds...)
 		}
@@ -367,7 +368,8 @@ func splitName(name string) (string, int, error) {
 			words = append(words, w)
 		}
 	}
-	if len(words) == 0 || strings.ContainsAny(s, "*()[],;") {
+	if len(words) == 0 || strings.ContainsAny(s, "*()[],;") ||
+		slices.Contains([]string{"struct", "union", "enum"}, words[len(words)-1]) {
 		return "", 0, fmt.Errorf("%q is not a C type name", name)
 	}
 	return strings.Join(words, " "), stars, nil
@@ -411,4 +413,3 @@ func (k *Kernel) buildNames() *nameIndex {
 	}
 	return specNames(spec)
 }
-

@@ -182,16 +182,18 @@ type candidate struct {
 	name string
 	kind nameKind
 	dist int
+	rank int // of kind among the kinds asked for
 }
 
 // closest returns up to n names of the given kinds that look like name: a
 // small edit distance (a third of the name's length, at least 1), or
-// containing it, ignoring case. Closest first.
+// containing it, ignoring case. Closest first, and among equally close
+// names, those of the kinds listed first.
 func closest(name string, idx *nameIndex, kinds []nameKind, n int) []candidate {
 	lname := strings.ToLower(name)
 	limit := max(1, len(name)/3)
 	var out []candidate
-	for _, kind := range kinds {
+	for rank, kind := range kinds {
 		for _, c := range idx.names[kind] {
 			lc := strings.ToLower(c)
 			contains := len(lname) >= 4 && strings.Contains(lc, lname)
@@ -200,13 +202,16 @@ func closest(name string, idx *nameIndex, kinds []nameKind, n int) []candidate {
 			}
 			d := editDistance(lname, lc)
 			if d <= limit || contains {
-				out = append(out, candidate{c, kind, d})
+				out = append(out, candidate{c, kind, d, rank})
 			}
 		}
 	}
 	slices.SortFunc(out, func(a, b candidate) int {
 		if a.dist != b.dist {
 			return a.dist - b.dist
+		}
+		if a.rank != b.rank {
+			return a.rank - b.rank
 		}
 		return strings.Compare(a.name, b.name)
 	})

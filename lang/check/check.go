@@ -112,9 +112,7 @@ func (c *checker) checkTopLevel(prog *ast.Program) {
 	for _, m := range prog.Macros {
 		c.errorf(m.At, "macros are not supported yet")
 	}
-	for _, e := range prog.Config {
-		c.errorf(e.At, "config blocks are not supported yet")
-	}
+	c.config(prog.Config)
 	// #include lines need nothing: types come from the kernel's BTF.
 	if len(prog.Probes) == 0 {
 		c.errorf(ast.Pos{}, "the program has no probes").Hint = "write at least one probe, e.g. BEGIN { printf(\"hello\\n\"); }"

@@ -33,6 +33,8 @@ type Info struct {
 	Printf map[*ast.Call]*format.Printf
 	// Maps lists the script's maps in order of first appearance.
 	Maps []*MapInfo
+	// Settings are the values of the script's config block.
+	Settings Settings
 	// Probes has one entry per probe of the program, in order.
 	Probes []*ProbeInfo
 }
