@@ -25,10 +25,12 @@ const version = "v0.1.0"
 
 const usage = `usage: gotrace [options] -e 'PROGRAM' [ARGS...]
        gotrace [options] FILE [ARGS...]
+       gotrace [options] - [ARGS...]    (the program is read from stdin)
        gotrace -l [PATTERN]
 
 Runs a bpftrace-style tracing program. ARGS are the program's positional
-parameters ($1, $2, ... and $# for their count).
+parameters ($1, $2, ... and $# for their count). Options go before FILE
+or the first ARG; use "--" to pass ARGS that start with '-'.
 
 options:
   -e PROGRAM     run PROGRAM
@@ -55,14 +57,36 @@ type options struct {
 	showVer  bool
 }
 
-// errUsage marks command-line mistakes (exit status 2).
-var errUsage = errors.New("usage")
+// usageError is a command-line mistake (exit status 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// stdinName is how errors refer to a program read from stdin (FILE "-").
+const stdinName = "<stdin>"
 
 func parseArgs(args []string) (*options, error) {
 	o := &options{}
 	haveProgram := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if a == "--" {
+			// End of options, wherever it appears (also after FILE, as
+			// with bpftrace's getopt): what follows is FILE, if none was
+			// given yet, and the positional parameters, verbatim.
+			rest := args[i+1:]
+			if len(rest) > 0 && o.program == "" && o.file == "" && !o.list {
+				o.file, rest = rest[0], rest[1:]
+			} else if len(rest) > 0 && o.list && o.pattern == "" && !haveProgram {
+				o.pattern, rest = rest[0], rest[1:]
+			}
+			o.params = append(o.params, rest...)
+			break
+		}
 		if haveProgram || a == "-" || len(a) < 2 || a[0] != '-' {
 			if !haveProgram && o.program == "" && !o.list {
 				o.file = a
@@ -78,16 +102,9 @@ func parseArgs(args []string) (*options, error) {
 			continue
 		}
 		switch a {
-		case "--":
-			rest := args[i+1:]
-			if o.program == "" && !o.list && len(rest) > 0 {
-				o.file, rest = rest[0], rest[1:]
-			}
-			o.params = append(o.params, rest...)
-			i = len(args)
 		case "-e":
 			if i+1 >= len(args) {
-				return nil, fmt.Errorf("%w: -e needs a program", errUsage)
+				return nil, usageErrorf("-e needs a program")
 			}
 			i++
 			o.program = args[i]
@@ -109,17 +126,17 @@ func parseArgs(args []string) (*options, error) {
 		case "-V", "--version", "-version":
 			o.showVer = true
 		default:
-			return nil, fmt.Errorf("%w: unknown option %s", errUsage, a)
+			return nil, usageErrorf("unknown option %s", a)
 		}
 	}
 	return o, nil
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "gotrace: %v\n\n%s", err, usage)
@@ -143,6 +160,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case o.program == "" && o.file == "":
 		fmt.Fprintf(stderr, "gotrace: no program given\n\n%s", usage)
 		return 2
+	case o.file == "-":
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			fmt.Fprintf(stderr, "gotrace: reading the program from stdin: %v\n", err)
+			return 1
+		}
+		name, text = stdinName, string(b)
 	case o.file != "":
 		b, err := os.ReadFile(o.file)
 		if err != nil {
