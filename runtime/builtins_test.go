@@ -92,7 +92,7 @@ func TestPerfEventProbes(t *testing.T) {
 // signal() needs --unsafe, and then really signals the traced process.
 func TestSignalKillsTheWorkload(t *testing.T) {
 	kerneltest.Require(t)
-	script := `tracepoint:syscalls:sys_enter_getppid /comm == "gtwork"/ { signal("KILL"); }`
+	script := kerneltest.Script(`tracepoint:syscalls:sys_enter_getppid /comm == "gtwork"/ { signal("KILL"); }`)
 	if _, err := runtime.Compile("kill.gt", script, runtime.CompileOptions{}); err == nil ||
 		!strings.Contains(err.Error(), "--unsafe") {
 		t.Fatalf("signal() without --unsafe: err = %v, want a message naming --unsafe", err)

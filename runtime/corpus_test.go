@@ -77,7 +77,7 @@ func loadCorpus(t *testing.T) []corpusCase {
 // probes are attached and stopping the run when the workload is done.
 func runScript(t *testing.T, name, script string, params []string, w kerneltest.Workload, timeout time.Duration) (string, string, int) {
 	t.Helper()
-	s, err := runtime.Compile(name, script, runtime.CompileOptions{Params: params})
+	s, err := runtime.Compile(name, kerneltest.Script(script), runtime.CompileOptions{Params: params})
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}

@@ -57,7 +57,7 @@ func TestTools(t *testing.T) {
 			out, _, _ := runScript(t, file, string(b), nil, tool.workload, 20*time.Second)
 			lines := strings.Split(out, "\n")
 			for _, w := range tool.want {
-				re := regexp.MustCompile(w)
+				re := regexp.MustCompile(kerneltest.Script(w))
 				found := false
 				for _, l := range lines {
 					if re.MatchString(l) {

@@ -17,9 +17,23 @@ import (
 // is asked to act as a workload instead of running tests (see RunWorkload).
 const WorkloadEnv = "GOTRACE_TEST_WORKLOAD"
 
-// WorkloadComm is the thread name workloads run under, so that scripts can
-// select their events with /comm == "gtwork"/.
-const WorkloadComm = "gtwork"
+// commEnv passes the workload's thread name to the child process.
+const commEnv = "GOTRACE_TEST_COMM"
+
+// Comm is the thread name this test process's workloads run under: "gtw"
+// and the test process's ID, so that test binaries running at the same
+// time (go test ./... runs packages in parallel) never count each other's
+// events.
+func Comm() string {
+	if c := os.Getenv(commEnv); c != "" {
+		return c
+	}
+	return fmt.Sprintf("gtw%d", os.Getpid())
+}
+
+// Script lets test scripts and expectations name the workload "gtwork":
+// it replaces that name with Comm().
+func Script(s string) string { return strings.ReplaceAll(s, "gtwork", Comm()) }
 
 // Workload describes a process a test starts: a sequence of steps
 // separated by ";":
@@ -38,7 +52,7 @@ type Workload string
 // RunWorkload first thing. Run waits for the child to finish.
 func (w Workload) Run() error {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), WorkloadEnv+"="+string(w))
+	cmd.Env = append(os.Environ(), WorkloadEnv+"="+string(w), commEnv+"="+Comm())
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("workload %q: %v: %s", w, err, out)
@@ -60,11 +74,11 @@ func RunWorkload() {
 	os.Exit(0)
 }
 
-// perform runs the steps on one OS thread named WorkloadComm: the name is
+// perform runs the steps on one OS thread named Comm(): the name is
 // per thread, so every traced syscall must come from this thread.
 func perform(spec string) error {
 	runtime.LockOSThread()
-	name, err := unix.BytePtrFromString(WorkloadComm)
+	name, err := unix.BytePtrFromString(Comm())
 	if err != nil {
 		return err
 	}
