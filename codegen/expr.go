@@ -40,8 +40,14 @@ func (g *gen) intExpr(e ast.Expr) *tmp {
 		if g.typeOf(e.X).Kind == types.Tuple {
 			return g.tupleElemInt(e)
 		}
+		if g.isMemory(e) {
+			return g.memReadInt(e)
+		}
 		return g.argsFieldInt(e)
 	case *ast.Index:
+		if g.isMemory(e) {
+			return g.memReadInt(e)
+		}
 		return g.argsIndexInt(e)
 	}
 	panic("unexpected integer expression")
@@ -130,6 +136,9 @@ func (g *gen) callArgsTo(e *ast.Call, f *stdlib.Func, dst *place) {
 }
 
 func (g *gen) unary(e *ast.Unary) *tmp {
+	if e.Op == "*" {
+		return g.memReadInt(e)
+	}
 	x := g.intExpr(e.X)
 	r := g.clobber(x)
 	switch e.Op {
@@ -291,6 +300,9 @@ func (g *gen) storeResult(res, v *tmp) {
 // cast truncates to the target width with C semantics.
 func (g *gen) cast(e *ast.Cast) *tmp {
 	t := g.typeOf(e)
+	if t.Kind == types.Pointer {
+		return g.intExpr(e.X) // a pointer cast changes the type, not the value
+	}
 	x := g.intExpr(e.X)
 	r := g.clobber(x)
 	if t == types.Bool {

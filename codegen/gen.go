@@ -9,6 +9,7 @@ import (
 	"github.com/gotrace/gotrace/lang/ast"
 	"github.com/gotrace/gotrace/lang/check"
 	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/stdlib"
 	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
@@ -207,3 +208,9 @@ func storeImm64(dst asm.Register, off int16, v int64) asm.Instruction {
 	}
 	return asm.Instruction{OpCode: asm.StoreImmOp(asm.DWord), Dst: dst, Offset: off, Constant: v}
 }
+
+// Library implements stdlib.Emitter.
+func (g *gen) Library() *stdlib.Library { return g.c.lib }
+
+// TempSlot implements stdlib.Emitter: 8 bytes of statement-scoped stack.
+func (g *gen) TempSlot() int16 { return g.frame.alloc(8) }

@@ -97,6 +97,8 @@ func (g *gen) strInto(e ast.Expr, p place, size int, pad bool) {
 		}
 	case *ast.MapRef:
 		g.mapReadInto(e, p, size)
+	case *ast.Index, *ast.Unary:
+		g.memStringInto(e, p, size, pad)
 	case *ast.FieldAccess:
 		if g.typeOf(e.X).Kind == types.Tuple {
 			src, t := g.tupleElemPlace(e)
@@ -104,6 +106,10 @@ func (g *gen) strInto(e ast.Expr, p place, size int, pad bool) {
 			if rest := size - t.StorageSize(); rest > 0 {
 				g.zeroAt(p.plus(t.StorageSize()), rest)
 			}
+			return
+		}
+		if g.isMemory(e) {
+			g.memStringInto(e, p, size, pad)
 			return
 		}
 		g.argsStringInto(e, p, size, pad)

@@ -46,6 +46,8 @@ func TestTools(t *testing.T) {
 		{"bitesize", "sleep 1", []string{`^I/O size \(bytes\) histograms by process name:`}},
 		{"biolatency", "sleep 1", []string{`^Tracing block device I/O\.\.\. Hit Ctrl-C to end\.$`}},
 		{"writeback", "sleep 1", []string{`^TIME +DEVICE +PAGES +REASON +ms$`}},
+		{"naptime", "nanosleep 1200", []string{`^\d\d:\d\d:\d\d \d+ +\S+ +\d+ +gtwork +1\.200$`}},
+		{"runqlen", "spin 300", []string{`^@runqlen:$`, `^\[0\] +\d+ \|@+ *\|$`}},
 	}
 	for _, tool := range tools {
 		t.Run(tool.name, func(t *testing.T) {

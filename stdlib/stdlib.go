@@ -16,6 +16,7 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/gotrace/gotrace/lang/btf"
 	"github.com/gotrace/gotrace/lang/types"
 	"github.com/gotrace/gotrace/stdlib/probes"
 )
@@ -34,6 +35,11 @@ type Emitter interface {
 	// LoadStartTime loads the boot-clock nanoseconds at which tracing
 	// started (patched in at load time) into dst.
 	LoadStartTime(dst asm.Register)
+	// Library is the library being generated for (BTF, machine facts).
+	Library() *Library
+	// TempSlot returns the frame offset (from R10) of 8 bytes of stack
+	// the entry may use until it returns, e.g. as a probe_read target.
+	TempSlot() int16
 }
 
 // Args describes a call's arguments to a table entry.
@@ -67,7 +73,7 @@ type Var struct {
 	Help string
 	// Type returns the variable's type in a probe attached to t, or an
 	// error saying why the variable is not available there.
-	Type func(t *probes.Target) (*types.Type, error)
+	Type func(l *Library, t *probes.Target) (*types.Type, error)
 	// Emit computes the value: an integer in R0, or for strings, the bytes
 	// written to the buffer whose address is in R1 (Type's Size bytes, zeroed
 	// beforehand by the code generator unless Fills is set).
@@ -134,11 +140,23 @@ type Library struct {
 	funcs      map[string]*Func
 	formatters map[string]*Formatter
 	machine    machine
+	kernel     *btf.Kernel
+}
+
+// Kernel returns the kernel's types (BTF), read on first use.
+func (l *Library) Kernel() *btf.Kernel { return l.kernel }
+
+// NewWithKernel is New with the kernel types taken from k, for tests that
+// use BTF other than the running kernel's.
+func NewWithKernel(k *btf.Kernel) *Library {
+	l := New()
+	l.kernel = k
+	return l
 }
 
 // New builds the library from the tables in vars.go, funcs.go and aggs.go.
 func New() *Library {
-	l := &Library{vars: map[string]*Var{}, funcs: map[string]*Func{}, formatters: map[string]*Formatter{}}
+	l := &Library{vars: map[string]*Var{}, funcs: map[string]*Func{}, formatters: map[string]*Formatter{}, kernel: btf.NewKernel()}
 	for _, f := range formatters() {
 		l.formatters[f.Name] = f
 	}

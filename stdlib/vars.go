@@ -14,8 +14,8 @@ import (
 // commSize is the kernel's TASK_COMM_LEN.
 const commSize = 16
 
-func always(t *types.Type) func(*probes.Target) (*types.Type, error) {
-	return func(*probes.Target) (*types.Type, error) { return t, nil }
+func always(t *types.Type) func(*Library, *probes.Target) (*types.Type, error) {
+	return func(*Library, *probes.Target) (*types.Type, error) { return t, nil }
 }
 
 // helperVar is a variable computed by one helper call with no arguments,
@@ -41,6 +41,45 @@ func builtinVars() []*Var {
 		helperVar("rand", "a pseudo-random number", types.Uint32, asm.FnGetPrandomU32),
 		helperVar("jiffies", "the kernel's jiffies counter", types.Uint64, asm.FnJiffies64),
 		helperVar("cgroup", "ID of the current cgroup (v2)", types.Uint64, asm.FnGetCurrentCgroupId),
+		{
+			Name: "curtask", Help: "the current task, a struct task_struct * (from the kernel's BTF)",
+			Type: func(l *Library, _ *probes.Target) (*types.Type, error) {
+				task, err := l.Kernel().Struct("struct task_struct")
+				if err != nil {
+					return nil, fmt.Errorf("curtask needs the kernel's BTF: %w", err)
+				}
+				return types.NewPointer(task, types.Kernel), nil
+			},
+			Emit: func(e Emitter) { e.Emit(asm.FnGetCurrentTask.Call()) },
+		},
+		{
+			Name: "ppid", Help: "process ID of the parent (curtask->real_parent->tgid)",
+			Type: func(l *Library, _ *probes.Target) (*types.Type, error) {
+				if _, _, err := parentOffsets(l); err != nil {
+					return nil, fmt.Errorf("ppid needs the kernel's BTF: %w", err)
+				}
+				return types.Uint32, nil
+			},
+			Emit: func(e Emitter) {
+				parent, tgid, _ := parentOffsets(e.Library())
+				slot := e.TempSlot()
+				read := func(off, size int) {
+					e.Emit(
+						asm.Mov.Reg(asm.R3, asm.R0),
+						asm.Add.Imm(asm.R3, int32(off)),
+						asm.Mov.Reg(asm.R1, asm.RFP),
+						asm.Add.Imm(asm.R1, int32(slot)),
+						asm.Mov.Imm(asm.R2, int32(size)),
+						asm.FnProbeReadKernel.Call(),
+					)
+				}
+				e.Emit(asm.FnGetCurrentTask.Call())
+				read(parent, 8)
+				e.Emit(asm.LoadMem(asm.R0, asm.RFP, slot, asm.DWord))
+				read(tgid, 4)
+				e.Emit(asm.LoadMem(asm.R0, asm.RFP, slot, asm.Word))
+			},
+		},
 		{
 			Name: "username", Help: "name of the current user", Type: always(types.NewSpecial("username", "")),
 			Emit: func(e Emitter) {
@@ -81,7 +120,7 @@ func builtinVars() []*Var {
 		},
 		{
 			Name: "retval", Help: "return value of the traced function",
-			Type: func(t *probes.Target) (*types.Type, error) {
+			Type: func(_ *Library, t *probes.Target) (*types.Type, error) {
 				return nil, fmt.Errorf("retval is only valid in kretprobe, uretprobe and fexit probes, not in %s probes", t.Provider.Name)
 			},
 		},
@@ -90,7 +129,7 @@ func builtinVars() []*Var {
 		n := i
 		vars = append(vars, &Var{
 			Name: "arg" + strconv.Itoa(n), Help: "probe argument " + strconv.Itoa(n),
-			Type: func(t *probes.Target) (*types.Type, error) {
+			Type: func(_ *Library, t *probes.Target) (*types.Type, error) {
 				if n >= t.NumArgs {
 					if t.NumArgs == 0 {
 						return nil, fmt.Errorf("%s probes have no arg%d; use args to read their fields", t.Provider.Name, n)
@@ -103,4 +142,18 @@ func builtinVars() []*Var {
 		})
 	}
 	return vars
+}
+
+// parentOffsets finds task_struct's real_parent and tgid in BTF.
+func parentOffsets(l *Library) (parent, tgid int, err error) {
+	task, err := l.Kernel().Struct("struct task_struct")
+	if err != nil {
+		return 0, 0, err
+	}
+	p, ok1 := task.Field("real_parent")
+	t, ok2 := task.Field("tgid")
+	if !ok1 || !ok2 {
+		return 0, 0, fmt.Errorf("struct task_struct has no real_parent or tgid")
+	}
+	return p.Offset, t.Offset, nil
 }

@@ -37,6 +37,7 @@ func Check(src *diag.Source, prog *ast.Program, conf *Config) (*Info, error) {
 			Strings: map[ast.Expr]string{},
 			Vars:    map[*ast.Ident]*stdlib.Var{},
 			Uses:    map[*ast.Var]*Variable{},
+			Fields:  map[*ast.FieldAccess]types.Field{},
 			Funcs:   map[*ast.Call]*stdlib.Func{},
 			Printf:  map[*ast.Call]*format.Printf{},
 		},
@@ -279,7 +280,7 @@ func editDistance(a, b string) int {
 
 func fieldNames(t *types.Type) []string {
 	var out []string
-	for _, f := range t.Fields {
+	for _, f := range t.FieldList() {
 		out = append(out, f.Name)
 	}
 	return out

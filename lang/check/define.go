@@ -64,8 +64,9 @@ func (c *checker) sizeof(e *ast.Sizeof) *types.Type {
 		default:
 			ct, ok := castType(e.Type.Name)
 			if !ok {
-				c.errorf(e.Type.At, "sizeof(%s) is not supported yet; integer types are", e.Type)
-				return nil
+				if ct = c.kernelType(e.Type, e.Type.Name); ct == nil {
+					return nil
+				}
 			}
 			t = ct
 		}

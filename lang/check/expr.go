@@ -180,7 +180,7 @@ func (c *checker) ident(e *ast.Ident) *types.Type {
 	// The variable must be available in every target, not just the first.
 	var t *types.Type
 	for i, target := range c.probe.Targets {
-		tt, err := v.Type(target)
+		tt, err := v.Type(c.conf.Lib, target)
 		if err != nil {
 			c.errorf(e.At, "%v", err)
 			return nil
@@ -220,8 +220,10 @@ func (c *checker) unary(e *ast.Unary) *types.Type {
 	case "++", "--":
 		c.errorf(e.At, "%s can only be used as a statement here", e.Op)
 		return nil
-	case "*", "&":
-		c.errorf(e.At, "pointer dereference and address-of are not supported yet")
+	case "*":
+		return c.deref(e)
+	case "&":
+		c.errorf(e.At, "address-of (&) is not supported yet")
 		return nil
 	}
 	t := c.valueExpr(e.X)
@@ -417,9 +419,12 @@ func (c *checker) cast(e *ast.Cast) *types.Type {
 	if x == nil {
 		return nil
 	}
+	if e.Type.Pointers > 0 {
+		return c.pointerCast(e, x)
+	}
 	t, ok := castType(e.Type.Name)
-	if !ok || e.Type.Pointers > 0 || e.Type.ArrayLen > 0 {
-		c.errorf(e.Type.At, "casts to %s are not supported yet; integer casts (int8 .. uint64) are", e.Type)
+	if !ok || e.Type.ArrayLen > 0 {
+		c.errorf(e.Type.At, "casts to %s are not supported yet; integer and pointer casts are", e.Type)
 		return nil
 	}
 	if !x.IsIntLike() {
@@ -455,22 +460,13 @@ func (c *checker) fieldAccess(e *ast.FieldAccess) *types.Type {
 	if x.Kind == types.Tuple {
 		return c.tupleElem(e, x)
 	}
-	if x.Kind != types.Struct {
-		c.errorf(e.At, "%s has no fields; .%s needs a struct", x, e.Name)
-		return nil
-	}
 	if !isArgs(e.X) {
-		c.errorf(e.At, "field access is only supported on args for now")
-		return nil
+		return c.memberAccess(e, x)
 	}
 	f, ok := x.Field(e.Name)
 	if !ok {
 		err := c.errorf(c.fieldNamePos(e), "%s has no field %q", c.target.Name, e.Name)
-		if h := suggest(e.Name, fieldNames(x)); h != "" {
-			err.Hint = h + " (fields: " + joinNames(fieldNames(x)) + ")"
-		} else {
-			err.Hint = "fields: " + joinNames(fieldNames(x))
-		}
+		err.Hint = fieldHint(e.Name, x)
 		return nil
 	}
 	if f.Type.Kind == types.Void {
@@ -487,13 +483,17 @@ func (c *checker) index(e *ast.Index) *types.Type {
 	if x == nil || i == nil {
 		return nil
 	}
-	if x.Kind != types.Array {
+	if x.Kind != types.Array && x.Kind != types.Pointer {
 		c.errorf(e.At, "%s cannot be indexed", x)
 		return nil
 	}
 	if !i.IsInt() {
 		c.errorf(e.Index.Pos(), "an index must be an integer, not %s", i)
 		return nil
+	}
+	if !c.fromArgs(e.X) {
+		// Kernel or user memory: any index, read with a helper.
+		return c.memoryIndex(e, x)
 	}
 	v, ok := c.info.Consts[e.Index]
 	if !ok {

@@ -44,6 +44,7 @@ func Script(s string) string { return strings.ReplaceAll(s, "gtwork", Comm()) }
 //	exec N PATH...    run each program N times (fork and exec, from this thread)
 //	run PATH ARGS...  run one program once with arguments
 //	sleep MS          sleep
+//	nanosleep MS      one nanosleep(2) system call
 //	spin MS           keep the CPU busy
 type Workload string
 
@@ -139,6 +140,12 @@ func perform(spec string) error {
 		case "run":
 			// run PATH ARGS...: one fork and exec with arguments (no N).
 			if err := exec.Command(f[1], f[2:]...).Run(); err != nil {
+				return fmt.Errorf("workload step %q: %v", step, err)
+			}
+		case "nanosleep":
+			// nanosleep N: one nanosleep(2) of N milliseconds.
+			ts := unix.Timespec{Sec: int64(n / 1000), Nsec: int64(n%1000) * 1e6}
+			if err := unix.Nanosleep(&ts, nil); err != nil {
 				return fmt.Errorf("workload step %q: %v", step, err)
 			}
 		case "spin":

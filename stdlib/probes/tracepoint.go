@@ -114,7 +114,11 @@ func fieldType(f tracefs.Field, as types.AddrSpace) *types.Type {
 		} else {
 			elem = types.NewInt(1, false)
 		}
-		return types.NewPointer(elem, as)
+		p := types.NewPointer(elem, as)
+		// Keep the C spelling: a struct pointer's target type comes from
+		// the kernel's BTF when the script looks through it.
+		p.Name = f.Type
+		return p
 	case f.Size == 1 || f.Size == 2 || f.Size == 4 || f.Size == 8:
 		return types.NewInt(f.Size, f.Signed)
 	}
