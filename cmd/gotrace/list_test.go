@@ -1,0 +1,160 @@
+package main
+
+import (
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gotrace/gotrace/runtime/kerneltest"
+)
+
+// tracefsRoot is where the machine's tracing filesystem is mounted.
+func tracefsRoot(t *testing.T) string {
+	t.Helper()
+	for _, dir := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+		if fi, err := os.Stat(filepath.Join(dir, "events")); err == nil && fi.IsDir() {
+			return dir
+		}
+	}
+	// gotrace mounts tracefs itself when it is missing; running it once
+	// leaves the mount for this test to read.
+	gotrace(t, "", "-l", "tracepoint:sched:sched_switch")
+	if fi, err := os.Stat("/sys/kernel/tracing/events"); err == nil && fi.IsDir() {
+		return "/sys/kernel/tracing"
+	}
+	kerneltest.SkipOrFail(t, "no tracing filesystem mounted")
+	return ""
+}
+
+// kernelTracepoints lists "tracepoint:CATEGORY:NAME" for every event
+// directory of tracefs that can be enabled (has an "enable" file), read
+// directly from the filesystem, sorted by category and then by name (so
+// fib:* comes before fib6:*).
+func kernelTracepoints(t *testing.T) []string {
+	t.Helper()
+	events := filepath.Join(tracefsRoot(t), "events")
+	cats, err := os.ReadDir(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, c := range cats {
+		if !c.IsDir() {
+			continue
+		}
+		evs, err := os.ReadDir(filepath.Join(events, c.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if !e.IsDir() {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(events, c.Name(), e.Name(), "enable")); err != nil {
+				continue
+			}
+			out = append(out, "tracepoint:"+c.Name()+":"+e.Name())
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		ac, an, _ := strings.Cut(strings.TrimPrefix(a, "tracepoint:"), ":")
+		bc, bn, _ := strings.Cut(strings.TrimPrefix(b, "tracepoint:"), ":")
+		if c := strings.Compare(ac, bc); c != 0 {
+			return c
+		}
+		return strings.Compare(an, bn)
+	})
+	if len(out) == 0 {
+		t.Fatalf("no tracepoints under %s", events)
+	}
+	return out
+}
+
+// softwareEvents are the perf software events gotrace offers, as -l lists
+// them (the same set bpftrace offers).
+var softwareEvents = []string{
+	"software:alignment-faults:",
+	"software:bpf-output:",
+	"software:context-switches:",
+	"software:cpu-clock:",
+	"software:cpu-migrations:",
+	"software:dummy:",
+	"software:emulation-faults:",
+	"software:major-faults:",
+	"software:minor-faults:",
+	"software:page-faults:",
+	"software:task-clock:",
+}
+
+func lines(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return strings.Join(names, "\n") + "\n"
+}
+
+func filter(names []string, keep func(string) bool) []string {
+	var out []string
+	for _, n := range names {
+		if keep(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func glob(pattern string) func(string) bool {
+	return func(n string) bool {
+		ok, err := path.Match(pattern, n)
+		if err != nil {
+			panic(err)
+		}
+		return ok
+	}
+}
+
+func TestList(t *testing.T) {
+	kerneltest.Require(t)
+	tps := kernelTracepoints(t)
+	all := append(append([]string{"BEGIN", "END"}, softwareEvents...), tps...)
+
+	openTPs := filter(tps, glob("tracepoint:syscalls:sys_enter_open*"))
+	if len(openTPs) < 2 || !slices.Contains(openTPs, "tracepoint:syscalls:sys_enter_openat") {
+		t.Fatalf("tracefs has unexpected syscalls:sys_enter_open* events: %q", openTPs)
+	}
+	schedSwitch := filter(tps, func(n string) bool { return strings.Contains(n, "sched_switch") })
+	if !slices.Contains(schedSwitch, "tracepoint:sched:sched_switch") {
+		t.Fatalf("tracefs has no sched:sched_switch: %q", schedSwitch)
+	}
+
+	cases := []struct {
+		name    string
+		args    []string
+		want    []string
+		wantHas string // a name that must be in want (documents the case)
+	}{
+		{"glob", []string{"-l", "tracepoint:syscalls:sys_enter_open*"}, openTPs, "tracepoint:syscalls:sys_enter_openat"},
+		{"glob with alias", []string{"-l", "t:syscalls:sys_enter_open*"}, openTPs, "tracepoint:syscalls:sys_enter_open"},
+		{"glob ?", []string{"-l", "tracepoint:syscalls:sys_enter_open?t"}, []string{"tracepoint:syscalls:sys_enter_openat"}, "tracepoint:syscalls:sys_enter_openat"},
+		{"substring", []string{"-l", "sched_switch"}, schedSwitch, "tracepoint:sched:sched_switch"},
+		{"substring over providers", []string{"-l", "clock"}, filter(all, func(n string) bool { return strings.Contains(n, "clock") }), "software:cpu-clock:"},
+		{"category glob", []string{"-l", "tracepoint:sched:*"}, filter(tps, glob("tracepoint:sched:*")), "tracepoint:sched:sched_switch"},
+		{"software", []string{"-l", "software:*"}, softwareEvents, "software:page-faults:"},
+		{"software alias", []string{"-l", "s:*"}, softwareEvents, "software:page-faults:"},
+		{"software substring", []string{"-l", "faults"}, filter(softwareEvents, func(n string) bool { return strings.Contains(n, "faults") }), "software:major-faults:"},
+		{"BEGIN", []string{"-l", "BEGIN"}, []string{"BEGIN"}, "BEGIN"},
+		{"everything", []string{"-l"}, all, "END"},
+		{"no match", []string{"-l", "tracepoint:no_such_category_xyz:*"}, nil, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.wantHas != "" && !slices.Contains(c.want, c.wantHas) {
+				t.Fatalf("bad test: %q is not among the expected names", c.wantHas)
+			}
+			gotrace(t, "", c.args...).check(t, lines(c.want), "", 0)
+		})
+	}
+}
