@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"path"
 	"strings"
 
@@ -29,6 +30,9 @@ func ListProbes(pattern string) ([]string, error) {
 	}
 	for _, tp := range tps {
 		all = append(all, "tracepoint:"+tp.Category+":"+tp.Name)
+	}
+	if _, err := path.Match(pattern, ""); err != nil {
+		return nil, fmt.Errorf("bad pattern %q: %v", pattern, err)
 	}
 	var out []string
 	for _, n := range all {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -54,14 +55,18 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (int, error) {
 	defer rd.Close()
 	r.reader = rd
 
-	// BEGIN runs before anything is attached, so its output is collected
-	// first and shown after the "Attached" line, as bpftrace shows it.
+	// BEGIN runs before anything is attached, so its output is held back
+	// and shown after the "Attached" line, as bpftrace shows it, and not at
+	// all if attaching fails.
+	var beginOut bytes.Buffer
+	r.out = bufio.NewWriter(&beginOut)
 	if err := r.runOnce(true); err != nil {
 		return 1, err
 	}
 	if err := r.drainNow(); err != nil {
 		return 1, err
 	}
+	r.out = out
 	if !r.exited {
 		if err := r.attachAll(ctx); err != nil {
 			r.detachAll()
@@ -73,6 +78,7 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (int, error) {
 		n := s.NumProbes()
 		fmt.Fprintf(opts.Stderr, "Attached %d probe%s\n", n, map[bool]string{true: "", false: "s"}[n == 1])
 	}
+	out.Write(beginOut.Bytes())
 	out.Flush()
 	if opts.OnAttached != nil {
 		opts.OnAttached()

@@ -35,6 +35,7 @@ or the first ARG; use "--" to pass ARGS that start with '-'.
 options:
   -e PROGRAM     run PROGRAM
   -q             quiet: do not print "Attached N probes"
+  --unsafe       allow functions that change the system (signal, system)
   -l [PATTERN]   list probes (tracepoints, software events) matching PATTERN
   -d [WHAT]      print the AST (ast), the generated code (codegen) or both
                  (all, the default) and exit without running
@@ -50,6 +51,7 @@ type options struct {
 	file     string
 	params   []string
 	quiet    bool
+	unsafe   bool
 	list     bool
 	pattern  string
 	dump     string
@@ -110,6 +112,8 @@ func parseArgs(args []string) (*options, error) {
 			o.program = args[i]
 		case "-q":
 			o.quiet = true
+		case "--unsafe":
+			o.unsafe = true
 		case "-l":
 			o.list = true
 		case "-d":
@@ -176,7 +180,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		name, text = o.file, string(b)
 	}
 
-	script, err := runtime.Compile(name, text, runtime.CompileOptions{Params: o.params})
+	script, err := runtime.Compile(name, text, runtime.CompileOptions{Params: o.params, Unsafe: o.unsafe})
 	if err != nil {
 		printError(stderr, err)
 		return 1

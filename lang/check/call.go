@@ -22,6 +22,18 @@ func (c *checker) call(e *ast.Call, asStmt bool) *types.Type {
 	if !c.arity(e, f) {
 		return nil
 	}
+	if p, ok := firstArg(e).(*ast.Positional); ok && e.Name == "str" && len(e.Args) == 1 && !p.Count {
+		// str($1) is the parameter's text, even when it looks like a
+		// number: bpftrace scripts use it to take strings from the
+		// command line.
+		c.info.Funcs[e] = f
+		s := ""
+		if p.Index <= len(c.conf.Params) {
+			s = c.conf.Params[p.Index-1]
+		}
+		c.info.Strings[e] = s
+		return types.NewString(len(s) + 1)
+	}
 	c.info.Funcs[e] = f
 	if f.Unsafe && !c.conf.Unsafe {
 		c.errorf(e.At, "%s() changes the system; it runs only with --unsafe", e.Name).Hint =
@@ -344,4 +356,12 @@ func (c *checker) printf(e *ast.Call) {
 			}
 		}
 	}
+}
+
+// firstArg returns a call's first argument, or nil.
+func firstArg(e *ast.Call) ast.Expr {
+	if len(e.Args) == 0 {
+		return nil
+	}
+	return e.Args[0]
 }

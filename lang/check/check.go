@@ -27,7 +27,13 @@ type Config struct {
 }
 
 // Check type-checks prog. The returned error, if any, is a *diag.List.
-func Check(src *diag.Source, prog *ast.Program, conf *Config) (*Info, error) {
+func Check(src *diag.Source, prog *ast.Program, conf *Config) (info *Info, err error) {
+	defer func() {
+		// A checker bug must not crash the user's session: report it.
+		if r := recover(); r != nil {
+			info, err = nil, fmt.Errorf("internal checker error (please report it): %v", r)
+		}
+	}()
 	c := &checker{
 		conf: conf,
 		errs: &diag.List{Src: src},

@@ -50,6 +50,12 @@ func rawTracepointProvider() *Provider {
 		var out []*Target
 		seen := map[string]bool{}
 		for _, tp := range tps {
+			if tp.Category == "syscalls" {
+				// Per-syscall events are made by the syscall tracing code
+				// from the raw sys_enter/sys_exit tracepoints; they cannot
+				// be attached to raw.
+				continue
+			}
 			if seen[tp.Name] {
 				continue
 			}
@@ -61,6 +67,9 @@ func rawTracepointProvider() *Provider {
 				Event:    tp.Name,
 				NumArgs:  maxRawArgs,
 			})
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("no raw tracepoint matches %s: the syscalls:* events are not raw tracepoints; use rawtracepoint:sys_enter or rawtracepoint:sys_exit (arg1 is the syscall number)", ap.Raw)
 		}
 		return out, nil
 	}
