@@ -37,6 +37,24 @@ func (g *gen) output(ev *Event, values []ast.Expr) {
 		last := ev.Args[len(ev.Args)-1]
 		size = last.Offset + ((last.Type.StorageSize() + 7) &^ 7)
 	}
+	rec := g.reserve(ev, size)
+	for i, v := range values {
+		f := ev.Args[i]
+		g.valueInto(v, f.Type, place{base: rec.ptr, off: int16(f.Offset)}, false)
+	}
+	g.submit(rec)
+}
+
+// record is a ring buffer reservation being filled.
+type record struct {
+	ptr        *tmp // the reserved memory, its event ID already written
+	lost, done string
+}
+
+// reserve reserves size bytes of the ring buffer for an ev record and
+// writes its ID. The code that follows runs only when the reservation
+// succeeded; submit closes it.
+func (g *gen) reserve(ev *Event, size int) *record {
 	g.flushAll()
 	g.emit(
 		asm.LoadMapPtr(asm.R1, 0).WithReference(EventsMap),
@@ -44,36 +62,39 @@ func (g *gen) output(ev *Event, values []ast.Expr) {
 		asm.Mov.Imm(asm.R3, 0),
 		asm.FnRingbufReserve.Call(),
 	)
-	lost, done := g.newLabel(), g.newLabel()
-	g.emit(asm.JEq.Imm(asm.R0, 0, lost))
-	rec := g.newTmp()
-	r := rec.reg
-	g.emit(asm.Mov.Reg(r, asm.R0))
-	g.emit(storeImm64(r, 0, int64(ev.ID)))
-	for i, v := range values {
-		f := ev.Args[i]
-		g.valueInto(v, f.Type, place{base: rec, off: int16(f.Offset)}, false)
-	}
-	g.loadTmp(asm.R1, rec)
-	g.emit(asm.Mov.Imm(asm.R2, 0), asm.FnRingbufSubmit.Call())
-	g.free(rec)
-	g.flushAll()
-	g.emit(asm.Ja.Label(done))
-	g.label(lost)
-	g.countLost()
-	g.label(done)
+	rec := &record{lost: g.newLabel(), done: g.newLabel()}
+	g.emit(asm.JEq.Imm(asm.R0, 0, rec.lost))
+	rec.ptr = g.newTmp()
+	g.emit(
+		asm.Mov.Reg(rec.ptr.reg, asm.R0),
+		storeImm64(rec.ptr.reg, 0, int64(ev.ID)),
+	)
+	return rec
 }
 
-// countLost adds one to this CPU's lost-record counter.
-func (g *gen) countLost() {
-	key := stackPlace(g.frame.alloc(8))
+// submit hands a filled record to user space; the path where reserve
+// failed counts a lost record instead.
+func (g *gen) submit(rec *record) {
+	g.loadTmp(asm.R1, rec.ptr)
+	g.emit(asm.Mov.Imm(asm.R2, 0), asm.FnRingbufSubmit.Call())
+	g.free(rec.ptr)
+	g.flushAll()
+	g.emit(asm.Ja.Label(rec.done))
+	g.label(rec.lost)
+	g.incrementCounter(LostMap, 0)
+	g.label(rec.done)
+}
+
+// incrementCounter adds one to this CPU's slot index of a per-CPU array
+// of counters (lost records, updates lost to full maps).
+func (g *gen) incrementCounter(ref string, index int) {
+	key := g.frame.alloc(8)
 	skip := g.newLabel()
 	g.emit(
-		asm.StoreImm(asm.RFP, key.off, 0, asm.Word),
-		asm.LoadMapPtr(asm.R1, 0).WithReference(LostMap),
-	)
-	g.addrOf(asm.R2, key)
-	g.emit(
+		asm.StoreImm(asm.RFP, key, int64(index), asm.Word),
+		asm.LoadMapPtr(asm.R1, 0).WithReference(ref),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, int32(key)),
 		asm.FnMapLookupElem.Call(),
 		asm.JEq.Imm(asm.R0, 0, skip),
 		asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord),

@@ -32,23 +32,13 @@ func (g *gen) join(e *ast.Call) {
 	arr := g.intExpr(e.Args[0])
 	arrSlot := g.slotOf(arr)
 	ptrSlot := g.frame.alloc(8)
-	size := 16 + JoinMax*JoinStrSize
-	g.flushAll()
-	g.emit(
-		asm.LoadMapPtr(asm.R1, 0).WithReference(EventsMap),
-		asm.Mov.Imm(asm.R2, int32(size)),
-		asm.Mov.Imm(asm.R3, 0),
-		asm.FnRingbufReserve.Call(),
-	)
-	lost, done, filled := g.newLabel(), g.newLabel(), g.newLabel()
-	g.emit(asm.JEq.Imm(asm.R0, 0, lost))
-	rec := g.newTmp()
-	g.emit(
-		asm.Mov.Reg(rec.reg, asm.R0),
-		storeImm64(rec.reg, 0, int64(ev.ID)),
-		storeImm64(rec.reg, 8, 0),
-	)
-	g.spill(rec)
+	rec := g.reserve(ev, 16+JoinMax*JoinStrSize)
+	g.emit(storeImm64(rec.ptr.reg, 8, 0))
+	// The loop below calls helpers and addresses the record through its
+	// stack slot.
+	g.spill(rec.ptr)
+	recSlot := rec.ptr.slot
+	filled := g.newLabel()
 	for i := 0; i < JoinMax; i++ {
 		off := int32(16 + i*JoinStrSize)
 		g.emit(
@@ -63,25 +53,16 @@ func (g *gen) join(e *ast.Call) {
 			asm.LoadMem(asm.R3, asm.RFP, ptrSlot, asm.DWord),
 			asm.JEq.Imm(asm.R3, 0, filled),
 			// the string, into the record
-			asm.LoadMem(asm.R1, asm.RFP, rec.slot, asm.DWord),
+			asm.LoadMem(asm.R1, asm.RFP, recSlot, asm.DWord),
 			asm.Add.Imm(asm.R1, off),
 			asm.Mov.Imm(asm.R2, JoinStrSize),
 			readStr.Call(),
-			asm.LoadMem(asm.R1, asm.RFP, rec.slot, asm.DWord),
+			asm.LoadMem(asm.R1, asm.RFP, recSlot, asm.DWord),
 			asm.Mov.Imm(asm.R2, int32(i+1)),
 			asm.StoreMem(asm.R1, 8, asm.R2, asm.DWord),
 		)
 	}
 	g.label(filled)
-	g.emit(
-		asm.LoadMem(asm.R1, asm.RFP, rec.slot, asm.DWord),
-		asm.Mov.Imm(asm.R2, 0),
-		asm.FnRingbufSubmit.Call(),
-		asm.Ja.Label(done),
-	)
-	g.label(lost)
-	g.countLost()
-	g.label(done)
-	g.free(rec)
+	g.submit(rec)
 	g.free(arr)
 }

@@ -80,21 +80,14 @@ func (c *compiler) declareMaps() {
 // the key first), it counts the loss so that the runtime can warn instead
 // of dropping updates silently.
 func (g *gen) countIfFull(m *Map) {
-	ok := g.newLabel()
-	key := g.frame.alloc(8)
+	ok, full := g.newLabel(), g.newLabel()
 	g.emit(
 		asm.JSGE.Imm(asm.R0, 0, ok),
-		asm.JEq.Imm(asm.R0, -int32(unix.EEXIST), ok),
-		asm.StoreImm(asm.RFP, key, int64(m.Index), asm.Word),
-		asm.LoadMapPtr(asm.R1, 0).WithReference(FullMap),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, int32(key)),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, ok),
-		asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord),
-		asm.Add.Imm(asm.R1, 1),
-		asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord),
+		asm.JNE.Imm(asm.R0, -int32(unix.EEXIST), full),
+		asm.Ja.Label(ok),
 	)
+	g.label(full)
+	g.incrementCounter(FullMap, m.Index)
 	g.label(ok)
 }
 

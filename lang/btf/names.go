@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf/btf"
+
+	"github.com/gotrace/gotrace/lang/diag"
 )
 
 // nameKind is a C name space: struct tags, union tags, enum tags, ordinary
@@ -200,7 +202,7 @@ func closest(name string, idx *nameIndex, kinds []nameKind, n int) []candidate {
 			if !contains && abs(len(lc)-len(lname)) > limit {
 				continue
 			}
-			d := editDistance(lname, lc)
+			d := diag.EditDistance(lname, lc)
 			if d <= limit || contains {
 				out = append(out, candidate{c, kind, d, rank})
 			}
@@ -226,25 +228,4 @@ func abs(n int) int {
 		return -n
 	}
 	return n
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -254,7 +254,7 @@ func (c *checker) mapInfo(m *ast.MapRef) *MapInfo {
 func suggest(name string, candidates []string) string {
 	best, bestD := "", 3
 	for _, cand := range candidates {
-		if d := editDistance(name, cand); d < bestD || (d == bestD && best != "" && cand < best) {
+		if d := diag.EditDistance(name, cand); d < bestD || (d == bestD && best != "" && cand < best) {
 			best, bestD = cand, d
 		}
 	}
@@ -262,26 +262,6 @@ func suggest(name string, candidates []string) string {
 		return ""
 	}
 	return fmt.Sprintf("did you mean %q?", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 func fieldNames(t *types.Type) []string {
