@@ -136,8 +136,11 @@ func (g *gen) callArgsTo(e *ast.Call, f *stdlib.Func, dst *place) {
 }
 
 func (g *gen) unary(e *ast.Unary) *tmp {
-	if e.Op == "*" {
+	switch e.Op {
+	case "*":
 		return g.memReadInt(e)
+	case "&":
+		return g.memAddr(e.X)
 	}
 	x := g.intExpr(e.X)
 	r := g.clobber(x)

@@ -36,6 +36,8 @@ func (g *gen) generatedCall(e *ast.Call) *tmp {
 		return g.zeroOneUnless(func(no string) {
 			g.jumpIfStringsDiffer(e.Args[0], e.Args[1], int(g.c.info.Consts[e.Args[2]]), no)
 		}, 0, 1)
+	case "strlen":
+		return g.strlen(e.Args[0])
 	case "strcontains":
 		if g.c.info.Strings[e.Args[1]] == "" {
 			return g.constTmp(1) // every string contains ""
@@ -84,4 +86,27 @@ func (g *gen) strcontains(haystack ast.Expr, needle string, absent string) {
 	}
 	g.emit(asm.Ja.Label(absent))
 	g.label(found)
+}
+
+// strlen counts the bytes before the string's NUL, at most its buffer
+// size, with one test per byte (unrolled: the size is known).
+func (g *gen) strlen(s ast.Expr) *tmp {
+	buf, size := g.strTemp(s)
+	g.flushAll()
+	res := g.resultSlot()
+	end := g.newLabel()
+	g.emit(storeImm64(asm.RFP, res.slot, int64(size)))
+	base, off := g.memRef(buf, asm.R2)
+	for i := 0; i < size; i++ {
+		next := g.newLabel()
+		g.emit(
+			asm.LoadMem(asm.R0, base, off+int16(i), asm.Byte),
+			asm.JNE.Imm(asm.R0, 0, next),
+			storeImm64(asm.RFP, res.slot, int64(i)),
+			asm.Ja.Label(end),
+		)
+		g.label(next)
+	}
+	g.label(end)
+	return res
 }

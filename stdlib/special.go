@@ -6,6 +6,7 @@ import (
 	"syscall"
 
 	"github.com/cilium/ebpf/asm"
+	"golang.org/x/sys/unix"
 
 	"github.com/gotrace/gotrace/lang/types"
 	"github.com/gotrace/gotrace/stdlib/format"
@@ -36,6 +37,9 @@ func formatters() []*Formatter {
 				return s
 			}
 			return strings.ToUpper(s[:1]) + s[1:]
+		}},
+		{Name: "macaddr", Format: func(_ *Library, v uint64, _ string) string {
+			return fmt.Sprintf("%02X:%02X:%02X:%02X:%02X:%02X", byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40))
 		}},
 		{Name: "strftime", Format: func(l *Library, v uint64, layout string) string {
 			return format.Strftime(layout, l.machine.wallTime(v))
@@ -105,6 +109,50 @@ func specialFuncs() []*Func {
 			Emit: func(e Emitter, _ *Args) { e.Emit(asm.Mov.Reg(asm.R0, asm.R3)) },
 		},
 		{
+			Name: "cgroupid", Help: `cgroupid("/sys/fs/cgroup/..."): the ID of a cgroup (v2), to compare with cgroup`, Kind: Value,
+			MinArgs: 1, MaxArgs: 1,
+			Check: func(a *Args) (*types.Type, error) {
+				if a.Strs[0] == nil {
+					return nil, argErr(0, "cgroupid() takes a cgroup's path as a string literal")
+				}
+				if _, err := cgroupID(*a.Strs[0]); err != nil {
+					return nil, argErr(0, "cgroupid(): %v", err)
+				}
+				return types.Uint64, nil
+			},
+			Emit: func(e Emitter, a *Args) {
+				id, _ := cgroupID(*a.Strs[0])
+				e.Emit(asm.LoadImm(asm.R0, int64(id), asm.DWord))
+			},
+		},
+		{
+			Name: "macaddr", Help: "macaddr(p): the 6-byte MAC address at p, printed as XX:XX:XX:XX:XX:XX", Kind: Value,
+			MinArgs: 1, MaxArgs: 1,
+			Check: func(a *Args) (*types.Type, error) {
+				if !a.Types[0].IsIntLike() {
+					return nil, argErr(0, "macaddr() takes a pointer to 6 bytes, not %s", a.Types[0])
+				}
+				return types.NewSpecial("macaddr", ""), nil
+			},
+			Emit: func(e Emitter, a *Args) {
+				read := asm.FnProbeReadKernel
+				if t := a.Types[0]; t.Kind == types.Pointer && t.AddrSpace == types.User {
+					read = asm.FnProbeReadUser
+				}
+				slot := e.TempSlot()
+				e.Emit(
+					asm.Mov.Imm(asm.R0, 0),
+					asm.StoreMem(asm.RFP, slot, asm.R0, asm.DWord),
+					asm.Mov.Reg(asm.R3, asm.R2),
+					asm.Mov.Reg(asm.R1, asm.RFP),
+					asm.Add.Imm(asm.R1, int32(slot)),
+					asm.Mov.Imm(asm.R2, 6),
+					read.Call(),
+					asm.LoadMem(asm.R0, asm.RFP, slot, asm.DWord),
+				)
+			},
+		},
+		{
 			Name: "kaddr", Help: `kaddr("symbol"): the address of a kernel symbol`, Kind: Value,
 			MinArgs: 1, MaxArgs: 1,
 			Check: func(a *Args) (*types.Type, error) {
@@ -122,4 +170,14 @@ func specialFuncs() []*Func {
 			},
 		},
 	}
+}
+
+// cgroupID is the ID the kernel gives a cgroup v2 directory: its inode
+// number in cgroupfs.
+func cgroupID(path string) (uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return 0, err
+	}
+	return st.Ino, nil
 }

@@ -85,3 +85,28 @@ func (c *checker) sizeof(e *ast.Sizeof) *types.Type {
 	c.info.Consts[e] = int64(size)
 	return types.Uint64
 }
+
+// offsetof is the byte offset of a (possibly nested) field in a struct
+// from the kernel's BTF.
+func (c *checker) offsetof(e *ast.Offsetof) *types.Type {
+	t := c.kernelType(e.Type, e.Type.Name)
+	if t == nil {
+		return nil
+	}
+	off := 0
+	for _, name := range e.Field {
+		if t.Kind != types.Struct {
+			c.errorf(e.At, "%s is not a struct, so it has no field %q", t, name)
+			return nil
+		}
+		f, ok := t.Field(name)
+		if !ok {
+			c.errorf(e.At, "%s has no field %q", t.Name, name).Hint = fieldHint(name, t)
+			return nil
+		}
+		off += f.Offset
+		t = f.Type
+	}
+	c.info.Consts[e] = int64(off)
+	return types.Uint64
+}

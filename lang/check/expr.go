@@ -77,7 +77,7 @@ func (c *checker) exprType(e ast.Expr) *types.Type {
 	case *ast.Sizeof:
 		return c.sizeof(e)
 	case *ast.Offsetof:
-		c.errorf(e.At, "offsetof is not supported yet")
+		return c.offsetof(e)
 	default:
 		c.errorf(e.Pos(), "unsupported expression")
 	}
@@ -223,8 +223,7 @@ func (c *checker) unary(e *ast.Unary) *types.Type {
 	case "*":
 		return c.deref(e)
 	case "&":
-		c.errorf(e.At, "address-of (&) is not supported yet")
-		return nil
+		return c.addressOf(e)
 	}
 	t := c.valueExpr(e.X)
 	if t == nil {

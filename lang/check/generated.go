@@ -52,6 +52,12 @@ func (c *checker) generatedCall(e *ast.Call) *types.Type {
 			return nil
 		}
 		return types.Uint64
+	case "strlen":
+		if t := c.valueExpr(e.Args[0]); t != nil && !t.IsString() {
+			c.errorf(e.Args[0].Pos(), "strlen() takes a string, not %s", t)
+			return nil
+		}
+		return types.Uint64
 	case "strcontains":
 		if t := c.valueExpr(e.Args[0]); t != nil && !t.IsString() {
 			c.errorf(e.Args[0].Pos(), "strcontains() searches a string, not %s", t)

@@ -180,3 +180,28 @@ func fieldHint(name string, s *types.Type) string {
 	}
 	return "fields: " + joinNames(names)
 }
+
+// addressOf checks `&x`: the address of something in memory (a struct
+// field, an array element, *p), as a pointer in the same address space.
+func (c *checker) addressOf(e *ast.Unary) *types.Type {
+	t := c.valueExpr(e.X)
+	if t == nil {
+		return nil
+	}
+	switch x := e.X.(type) {
+	case *ast.FieldAccess:
+		if _, ok := c.info.Fields[x]; ok {
+			return types.NewPointer(t, c.info.Types[x.X].AddrSpace)
+		}
+	case *ast.Index:
+		if !FromArgs(x) {
+			return types.NewPointer(t, c.info.Types[x.X].AddrSpace)
+		}
+	case *ast.Unary:
+		if x.Op == "*" {
+			return c.info.Types[x.X]
+		}
+	}
+	c.errorf(e.At, "& takes something in kernel or user memory, such as &$task->se or &$array[1]")
+	return nil
+}
