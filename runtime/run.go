@@ -31,7 +31,14 @@ type RunOptions struct {
 // (cmd/gotrace cancels it on SIGINT and SIGTERM), then detaches every
 // probe, runs END, and prints the maps. It returns the exit status the
 // script chose (exit(N)), 0 by default.
-func (s *Script) Run(ctx context.Context, opts RunOptions) (int, error) {
+func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err error) {
+	defer func() {
+		// The deferred detaches and closes below have run by now: a bug
+		// here leaves nothing attached, and it is reported, not a crash.
+		if r := recover(); r != nil {
+			status, err = 1, fmt.Errorf("internal runtime error (please report it): %v", r)
+		}
+	}()
 	if opts.Stdout == nil {
 		opts.Stdout = os.Stdout
 	}
