@@ -38,11 +38,12 @@ func (g *gen) tupleInto(e ast.Expr, t *types.Type, p place) {
 		g.tupleInto(e.Else, t, p)
 		g.flushAll()
 		g.label(end)
-	default:
-		// A tuple-valued expression of another form: its own type's layout
-		// must match t's, which storage types guarantee.
-		src := g.tuplePlace(e)
+	case *ast.FieldAccess:
+		// An element of an enclosing tuple that is itself a tuple.
+		src, _ := g.tupleElemPlace(e)
 		g.copyMem(p, src, t.StorageSize())
+	default:
+		panic("unexpected tuple expression")
 	}
 }
 
