@@ -256,8 +256,9 @@ func (g *gen) resultSlot() *tmp {
 	return &tmp{hasSlot: true, slot: g.frame.alloc(8)}
 }
 
-// branchIfZero jumps to label when t is zero, after evicting every tmp so
-// that the state at the label matches the fall-through path's.
+// branchIf jumps to label when `t op 0` holds (op is JEq or JNE), after
+// evicting every tmp so that the state at the label matches the
+// fall-through path's. It frees t.
 func (g *gen) branchIf(t *tmp, op asm.JumpOp, label string) {
 	r := g.reg(t)
 	g.free(t)
