@@ -235,12 +235,7 @@ func (g *gen) jumpIfStringsDiffer(x, y ast.Expr, limit int, differ string) {
 		if limit > 0 && len(want) > limit {
 			want = want[:limit]
 		}
-		for i, b := range want {
-			g.emit(
-				asm.LoadMem(asm.R0, base, off+int16(i), asm.Byte),
-				asm.JNE.Imm(asm.R0, int32(b), differ),
-			)
-		}
+		g.compareBytes(base, off, want, differ)
 		return
 	}
 	a, asize := g.strTemp(x)
@@ -262,4 +257,38 @@ func (g *gen) jumpIfStringsDiffer(x, y ast.Expr, limit int, differ string) {
 		)
 	}
 	g.label(same)
+}
+
+// compareBytes jumps to differ unless the memory at base+off holds want.
+// It compares whole words, the widest first (comm == "nginx" is one 4-byte
+// and one 2-byte test), at offsets that stay aligned because buffers start
+// on 8 bytes.
+func (g *gen) compareBytes(base asm.Register, off int16, want []byte, differ string) {
+	for i := 0; i < len(want); {
+		n := 8
+		for n > len(want)-i {
+			n /= 2
+		}
+		var v uint64
+		for j := n - 1; j >= 0; j-- {
+			v = v<<8 | uint64(want[i+j])
+		}
+		at := off + int16(i)
+		switch n {
+		case 8:
+			g.emit(
+				asm.LoadMem(asm.R0, base, at, asm.DWord),
+				asm.LoadImm(asm.R1, int64(v), asm.DWord),
+				asm.JNE.Reg(asm.R0, asm.R1, differ),
+			)
+		default:
+			// Narrow loads zero-extend; a 32-bit compare avoids the sign
+			// extension of the immediate.
+			g.emit(
+				asm.LoadMem(asm.R0, base, at, sizeOf(n)),
+				asm.JNE.Imm32(asm.R0, int32(uint32(v)), differ),
+			)
+		}
+		i += n
+	}
 }
