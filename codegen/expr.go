@@ -113,12 +113,16 @@ func (g *gen) callArgsTo(e *ast.Call, f *stdlib.Func, dst *place) {
 		if s, ok := g.c.info.Strings[arg]; ok {
 			a.Strs[i] = &s
 		}
-		if a.Types[i].IsString() {
+		switch t := a.Types[i]; {
+		case t.IsString():
 			p, _ := g.strTemp(arg)
 			bufs[i] = &p
-			continue
+		case t.Kind == types.Array || t.Kind == types.Struct:
+			// Arrays and structs in memory are passed by address.
+			tmps[i] = g.memAddr(arg)
+		default:
+			tmps[i] = g.intExpr(arg)
 		}
-		tmps[i] = g.intExpr(arg)
 	}
 	for i := range e.Args {
 		r := asm.R2 + asm.Register(i)

@@ -149,6 +149,15 @@ func (g *gen) valueInto(e ast.Expr, t *types.Type, p place, pad bool) {
 	switch t.Kind {
 	case types.String:
 		g.strInto(e, p, (t.Size+7)&^7, pad)
+	case types.Special:
+		if t.Size > 8 {
+			// Byte values (buf, inet) are written like strings.
+			g.strInto(e, p, (t.Size+7)&^7, true)
+			return
+		}
+		v := g.intExpr(e)
+		g.storeInt(p, v, 8)
+		g.free(v)
 	case types.Tuple:
 		g.tupleInto(e, t, p)
 	default:

@@ -102,7 +102,7 @@ func (r *run) decodeValue(b []byte, t *types.Type) format.Value {
 		}
 		return fmt.Sprintf("probe#%d", i)
 	case types.Special:
-		return r.script.lib.FormatSpecial(t, binary.LittleEndian.Uint64(b))
+		return r.script.lib.FormatSpecial(t, b)
 	case types.Tuple:
 		offs := t.Offsets()
 		tv := make(format.TupleValue, len(t.Elems))

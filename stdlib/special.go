@@ -1,7 +1,9 @@
 package stdlib
 
 import (
+	"encoding/binary"
 	"fmt"
+	"net"
 	"strings"
 	"syscall"
 
@@ -13,10 +15,15 @@ import (
 )
 
 // A Formatter renders a types.Special value in user space: the kernel side
-// only moves an integer, and the text is made when it is printed.
+// only moves an integer (or, for Specials wider than 8 bytes, a few bytes),
+// and the text is made when it is printed.
 type Formatter struct {
-	Name   string
+	Name string
+	// Format renders an integer Special.
 	Format func(l *Library, v uint64, param string) string
+	// FormatBytes renders a Special wider than 8 bytes (buf, inet); it may
+	// return a []byte, which printf's %r family renders.
+	FormatBytes func(l *Library, b []byte, param string) format.Value
 }
 
 func formatters() []*Formatter {
@@ -41,18 +48,32 @@ func formatters() []*Formatter {
 		{Name: "macaddr", Format: func(_ *Library, v uint64, _ string) string {
 			return fmt.Sprintf("%02X:%02X:%02X:%02X:%02X:%02X", byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40))
 		}},
+		{Name: "buf", FormatBytes: func(_ *Library, b []byte, _ string) format.Value {
+			n := min(int(binary.LittleEndian.Uint64(b)), len(b)-8)
+			return append([]byte(nil), b[8:8+n]...)
+		}},
+		{Name: "inet", FormatBytes: func(_ *Library, b []byte, _ string) format.Value {
+			if binary.LittleEndian.Uint64(b) == unix.AF_INET6 {
+				return net.IP(b[8:24]).String()
+			}
+			return net.IP(b[8:12]).String()
+		}},
 		{Name: "strftime", Format: func(l *Library, v uint64, layout string) string {
 			return format.Strftime(layout, l.machine.wallTime(v))
 		}},
 	}
 }
 
-// FormatSpecial renders a value of a Special type.
-func (l *Library) FormatSpecial(t *types.Type, v uint64) string {
-	if f := l.formatters[t.Name]; f != nil {
-		return f.Format(l, v, t.Param)
+// FormatSpecial renders a value of a Special type from its stored bytes.
+func (l *Library) FormatSpecial(t *types.Type, raw []byte) format.Value {
+	f := l.formatters[t.Name]
+	switch {
+	case f != nil && f.FormatBytes != nil:
+		return f.FormatBytes(l, raw[:min(len(raw), t.Size)], t.Param)
+	case f != nil && len(raw) >= 8:
+		return f.Format(l, binary.LittleEndian.Uint64(raw), t.Param)
 	}
-	return fmt.Sprint(v)
+	return fmt.Sprint(raw)
 }
 
 // passValue is the Emit of functions whose value is their first argument,
@@ -153,6 +174,56 @@ func specialFuncs() []*Func {
 			},
 		},
 		{
+			Name: "buf", Help: "buf(p, n): n bytes (at most 64) at p, printed by printf's %r, %rx and %rh", Kind: Value,
+			MinArgs: 2, MaxArgs: 2,
+			Check: func(a *Args) (*types.Type, error) {
+				if !a.Types[0].IsIntLike() && !a.Types[0].IsString() {
+					return nil, argErr(0, "buf() takes a pointer or a string, not %s", a.Types[0])
+				}
+				if !a.Types[1].IsInt() {
+					return nil, argErr(1, "buf()'s length must be an integer, not %s", a.Types[1])
+				}
+				return &types.Type{Kind: types.Special, Name: "buf", Size: 8 + bufMax}, nil
+			},
+			Emit: func(e Emitter, a *Args) {
+				read := asm.FnProbeReadKernel
+				if t := a.Types[0]; t.Kind == types.Pointer && t.AddrSpace == types.User {
+					read = asm.FnProbeReadUser
+				}
+				ok := e.Label()
+				e.Emit(
+					// n = min(len, bufMax), stored first; the bytes follow.
+					asm.JLE.Imm(asm.R3, bufMax, ok),
+					asm.Mov.Imm(asm.R3, bufMax),
+					asm.StoreMem(asm.R1, 0, asm.R3, asm.DWord).WithSymbol(ok),
+					asm.Add.Imm(asm.R1, 8),
+					asm.Mov.Reg(asm.R4, asm.R2),
+					asm.Mov.Reg(asm.R2, asm.R3),
+					asm.Mov.Reg(asm.R3, asm.R4),
+					read.Call(),
+				)
+			},
+		},
+		{
+			Name: "ntop", Help: "ntop([af,] addr): an IPv4 or IPv6 address as text", Kind: Value,
+			MinArgs: 1, MaxArgs: 2,
+			Check: func(a *Args) (*types.Type, error) {
+				addr := a.Types[len(a.Types)-1]
+				if len(a.Types) == 2 && !a.Types[0].IsInt() {
+					return nil, argErr(0, "ntop()'s address family must be an integer (AF_INET 2, AF_INET6 10)")
+				}
+				switch {
+				case addr.IsInt():
+				case addr.Kind == types.Array && (addr.Size == 4 || addr.Size == 16):
+				case addr.Kind == types.Pointer && len(a.Types) == 2 && a.Ints[0] != nil:
+				default:
+					return nil, argErr(len(a.Types)-1, "ntop() takes an IPv4 address as an integer, a 4- or 16-byte array, or a pointer with a constant family")
+				}
+				return &types.Type{Kind: types.Special, Name: "inet", Size: 24}, nil
+			},
+			Emit: emitNtop,
+		},
+		{
 			Name: "kaddr", Help: `kaddr("symbol"): the address of a kernel symbol`, Kind: Value,
 			MinArgs: 1, MaxArgs: 1,
 			Check: func(a *Args) (*types.Type, error) {
@@ -180,4 +251,46 @@ func cgroupID(path string) (uint64, error) {
 		return 0, err
 	}
 	return st.Ino, nil
+}
+
+// bufMax is the most bytes buf() keeps.
+const bufMax = 64
+
+// emitNtop writes an inet value {u64 family; 16 address bytes} to R1. The
+// address is an integer (IPv4), or the address of an array or the pointer
+// given (read from memory).
+func emitNtop(e Emitter, a *Args) {
+	addr := a.Types[len(a.Types)-1]
+	addrReg := asm.R2
+	if len(a.Types) == 2 {
+		addrReg = asm.R3
+		e.Emit(asm.StoreMem(asm.R1, 0, asm.R2, asm.DWord))
+	} else {
+		size := int32(unix.AF_INET)
+		if addr.Kind == types.Array && addr.Size == 16 {
+			size = unix.AF_INET6
+		}
+		e.Emit(asm.Mov.Imm(asm.R0, size), asm.StoreMem(asm.R1, 0, asm.R0, asm.DWord))
+	}
+	if addr.IsInt() {
+		e.Emit(asm.StoreMem(asm.R1, 8, addrReg, asm.Word))
+		return
+	}
+	size := int32(addr.Size)
+	if addr.Kind == types.Pointer {
+		size = 4
+		if *a.Ints[0] == unix.AF_INET6 {
+			size = 16
+		}
+	}
+	read := asm.FnProbeReadKernel
+	if addr.AddrSpace == types.User {
+		read = asm.FnProbeReadUser
+	}
+	e.Emit(
+		asm.Add.Imm(asm.R1, 8),
+		asm.Mov.Imm(asm.R2, size),
+		asm.Mov.Reg(asm.R3, addrReg),
+		read.Call(),
+	)
 }

@@ -347,6 +347,10 @@ func (c *checker) printf(e *ast.Call) {
 					err.Hint = "use %d for integers, or str() to read a string from a pointer"
 				}
 			}
+		case format.KindBuffer:
+			if t.Kind != types.Special || t.Name != "buf" {
+				c.errorf(a.Pos(), "%%%c needs a buffer made by buf(), but this is %s", conv.Verb, t)
+			}
 		default:
 			if !t.IsIntLike() {
 				err := c.errorf(a.Pos(), "%%%c needs an integer, but this is %s", conv.Verb, t)
