@@ -254,7 +254,11 @@ func (c *checker) mapInfo(m *ast.MapRef) *MapInfo {
 func suggest(name string, candidates []string) string {
 	best, bestD := "", 3
 	for _, cand := range candidates {
-		if d := diag.EditDistance(name, cand); d < bestD || (d == bestD && best != "" && cand < best) {
+		d := diag.EditDistance(name, cand)
+		if !diag.CloseEnough(d, len(name)) {
+			continue
+		}
+		if d < bestD || (d == bestD && best != "" && cand < best) {
 			best, bestD = cand, d
 		}
 	}
