@@ -22,7 +22,8 @@ func (g *gen) intExpr(e ast.Expr) *tmp {
 		return g.builtinInt(e)
 	case *ast.Var:
 		t := g.newTmp()
-		g.emit(asm.LoadMem(t.reg, asm.RFP, g.varSlot(e), asm.DWord))
+		base, off := g.memRef(g.varPlace(e), t.reg)
+		g.emit(asm.LoadMem(t.reg, base, off, asm.DWord))
 		return t
 	case *ast.MapRef:
 		return g.mapReadInt(e)

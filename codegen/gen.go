@@ -34,8 +34,10 @@ type gen struct {
 	// stack is full; scratchUsed and scratchMax measure it.
 	scratch                 *tmp
 	scratchUsed, scratchMax int
-	// vars maps scratch variables to their stack offsets.
-	vars map[*check.Variable]int16
+	// vars maps scratch variables to their offsets: in the stack frame, or
+	// in the scratch map when varsInScratch.
+	vars          map[*check.Variable]int16
+	varsInScratch bool
 	// loops are the enclosing loops, innermost last, for break/continue.
 	loops     []loopLabels
 	exitLabel string
@@ -176,13 +178,18 @@ func (g *gen) zero(base asm.Register, off int16, n int) {
 	}
 }
 
-// varSlot returns the stack offset of the variable e refers to.
-func (g *gen) varSlot(e *ast.Var) int16 {
+// varPlace returns where the variable e refers to is stored: its stack
+// slot, or its place in the scratch map for probes whose loop bodies run in
+// callbacks (see mapLoop), which must share variables with the probe.
+func (g *gen) varPlace(e *ast.Var) place {
 	off, ok := g.vars[g.c.info.Uses[e]]
 	if !ok {
 		panic("unresolved variable " + e.Name)
 	}
-	return off
+	if g.varsInScratch {
+		return place{base: g.scratch, off: off}
+	}
+	return stackPlace(off)
 }
 
 // typeOf returns the checker's type for e.

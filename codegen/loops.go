@@ -33,14 +33,15 @@ func (g *gen) whileStmt(s *ast.WhileStmt) {
 // evaluated once, before the first iteration.
 func (g *gen) forRange(s *ast.ForStmt) {
 	head, next, end := g.newLabel(), g.newLabel(), g.newLabel()
-	i := g.varSlot(s.Var)
-	g.valueInto(s.Lo, g.c.info.Uses[s.Var].Type, stackPlace(i), false)
+	i := g.varPlace(s.Var)
+	g.valueInto(s.Lo, g.c.info.Uses[s.Var].Type, i, false)
 	hi := g.intExpr(s.Hi)
 	hiSlot := g.slotOf(hi)
 	g.flushAll()
 	g.label(head)
+	base, off := g.memRef(i, asm.R2)
 	g.emit(
-		asm.LoadMem(asm.R0, asm.RFP, i, asm.DWord),
+		asm.LoadMem(asm.R0, base, off, asm.DWord),
 		asm.LoadMem(asm.R1, asm.RFP, hiSlot, asm.DWord),
 		asm.JSGE.Reg(asm.R0, asm.R1, end),
 	)
@@ -49,10 +50,11 @@ func (g *gen) forRange(s *ast.ForStmt) {
 	g.loops = g.loops[:len(g.loops)-1]
 	g.flushAll()
 	g.label(next)
+	base, off = g.memRef(i, asm.R2)
 	g.emit(
-		asm.LoadMem(asm.R0, asm.RFP, i, asm.DWord),
+		asm.LoadMem(asm.R0, base, off, asm.DWord),
 		asm.Add.Imm(asm.R0, 1),
-		asm.StoreMem(asm.RFP, i, asm.R0, asm.DWord),
+		asm.StoreMem(base, off, asm.R0, asm.DWord),
 		asm.Ja.Label(head),
 	)
 	g.label(end)

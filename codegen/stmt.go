@@ -33,7 +33,7 @@ func (g *gen) stmt(s ast.Stmt) {
 		g.ifStmt(s)
 	case *ast.LetStmt:
 		if s.Value != nil {
-			g.valueInto(s.Value, g.c.info.Uses[s.Var].Type, stackPlace(g.varSlot(s.Var)), true)
+			g.valueInto(s.Value, g.c.info.Uses[s.Var].Type, g.varPlace(s.Var), true)
 		}
 	case *ast.WhileStmt:
 		g.whileStmt(s)
@@ -85,15 +85,15 @@ func (g *gen) exprStmt(x ast.Expr) {
 func (g *gen) incDec(target ast.Expr, op string) {
 	switch t := target.(type) {
 	case *ast.Var:
-		off := g.varSlot(t)
 		alu := asm.Add
 		if op == "--" {
 			alu = asm.Sub
 		}
+		base, off := g.memRef(g.varPlace(t), asm.R1)
 		g.emit(
-			asm.LoadMem(asm.R0, asm.RFP, off, asm.DWord),
+			asm.LoadMem(asm.R0, base, off, asm.DWord),
 			alu.Imm(asm.R0, 1),
-			asm.StoreMem(asm.RFP, off, asm.R0, asm.DWord),
+			asm.StoreMem(base, off, asm.R0, asm.DWord),
 		)
 	case *ast.MapRef:
 		g.mapModify(t, op, nil)
@@ -166,15 +166,20 @@ func (g *gen) assign(s *ast.AssignStmt) {
 	switch t := s.Target.(type) {
 	case *ast.Var:
 		vt := g.c.info.Uses[t].Type
-		off := g.varSlot(t)
+		p := g.varPlace(t)
 		if s.Op == "=" {
-			g.valueInto(s.Value, vt, stackPlace(off), true)
+			g.valueInto(s.Value, vt, p, true)
 			return
 		}
 		v := g.intExpr(s.Value)
-		g.emit(asm.LoadMem(asm.R0, asm.RFP, off, asm.DWord))
+		rv := g.reg(v)
+		base, off := g.memRef(p, asm.R1)
 		alu := compoundOp(s.Op, vt)
-		g.emit(alu.Reg(asm.R0, g.reg(v)), asm.StoreMem(asm.RFP, off, asm.R0, asm.DWord))
+		g.emit(
+			asm.LoadMem(asm.R0, base, off, asm.DWord),
+			alu.Reg(asm.R0, rv),
+			asm.StoreMem(base, off, asm.R0, asm.DWord),
+		)
 		g.free(v)
 	case *ast.MapRef:
 		if call, ok := s.Value.(*ast.Call); ok {

@@ -91,7 +91,7 @@ func (g *gen) strInto(e ast.Expr, p place, size int, pad bool) {
 		}
 		g.callArgsTo(e, f, &p)
 	case *ast.Var:
-		g.copyMem(p, stackPlace(g.varSlot(e)), min(size, g.typeOf(e).StorageSize()))
+		g.copyMem(p, g.varPlace(e), min(size, g.typeOf(e).StorageSize()))
 		if rest := size - g.typeOf(e).StorageSize(); rest > 0 {
 			g.zeroAt(p.plus(g.typeOf(e).StorageSize()), rest)
 		}

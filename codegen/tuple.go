@@ -25,7 +25,7 @@ func (g *gen) tupleInto(e ast.Expr, t *types.Type, p place) {
 			g.valueInto(el, t.Elems[i], p.plus(offs[i]), true)
 		}
 	case *ast.Var:
-		g.copyMem(p, stackPlace(g.varSlot(e)), t.StorageSize())
+		g.copyMem(p, g.varPlace(e), t.StorageSize())
 	case *ast.MapRef:
 		g.mapReadInto(e, p, t.StorageSize())
 	case *ast.Ternary:
@@ -51,7 +51,7 @@ func (g *gen) tupleInto(e ast.Expr, t *types.Type, p place) {
 // a variable's own slot, or a temporary buffer it is written to.
 func (g *gen) tuplePlace(e ast.Expr) place {
 	if v, ok := e.(*ast.Var); ok {
-		return stackPlace(g.varSlot(v))
+		return g.varPlace(v)
 	}
 	t := g.typeOf(e)
 	p := g.buffer(t.StorageSize())
