@@ -7,6 +7,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 
 	"github.com/gotrace/gotrace/lang/ast"
 	"github.com/gotrace/gotrace/lang/check"
@@ -130,14 +131,23 @@ func (c *compiler) program(index int, pi *check.ProbeInfo, t *probes.Target) *Pr
 			MaxEntries: 1,
 		}
 	}
+	insns, err := resolveJumps(dropUnreachable(g.insns))
+	if err != nil {
+		c.errs.Add(pi.Probe.At, "%v", err)
+		return nil
+	}
 	name := progName(t.Provider.Name, index)
+	if pi.MapLoops {
+		// Programs with subprograms must describe their functions.
+		insns[0] = btf.WithFuncMetadata(insns[0], funcInfo(name, 1, true))
+	}
 	return &Program{
 		Probe:  index,
 		Target: t,
 		Spec: &ebpf.ProgramSpec{
 			Name:         name,
 			Type:         t.Provider.ProgType,
-			Instructions: g.insns,
+			Instructions: insns,
 			License:      "GPL",
 		},
 		StackSize: g.frame.max,
@@ -146,10 +156,11 @@ func (c *compiler) program(index int, pi *check.ProbeInfo, t *probes.Target) *Pr
 
 // generate writes the instructions of probe block pi for target t.
 func (c *compiler) generate(pi *check.ProbeInfo, t *probes.Target, useScratch bool) *gen {
-	g := &gen{c: c, target: t, probe: pi, vars: map[*check.Variable]int16{}}
-	if useScratch {
+	g := &gen{c: c, target: t, probe: pi, vars: map[*check.Variable]int16{}, labels: new(int)}
+	if useScratch || pi.MapLoops {
 		g.scratch = &tmp{hasSlot: true}
 	}
+	g.varsInScratch = pi.MapLoops
 	g.at(pi.Probe.At)
 	g.prologue()
 	body := pi.Probe.Body
@@ -163,6 +174,7 @@ func (c *compiler) generate(pi *check.ProbeInfo, t *probes.Target, useScratch bo
 	g.at(body.Close)
 	g.label(g.exitLabel)
 	g.emit(asm.Mov.Imm(asm.R0, 0), asm.Return())
+	g.insns = append(g.insns, g.subprogs...)
 	return g
 }
 

@@ -21,8 +21,8 @@ type gen struct {
 	probe  *check.ProbeInfo
 
 	insns   asm.Instructions
-	pending string // label to put on the next instruction
-	labels  int
+	pending string  // label to put on the next instruction
+	labels  *int    // label counter, shared with the callbacks of map loops
 	pos     ast.Pos // source position being compiled, for annotations
 
 	regs  regFile
@@ -38,6 +38,11 @@ type gen struct {
 	// in the scratch map when varsInScratch.
 	vars          map[*check.Variable]int16
 	varsInScratch bool
+	// subprogs are the callbacks of map loops, placed after the program.
+	subprogs asm.Instructions
+	// stopOff is the scratch-map offset of the flag a map loop's callback
+	// sets when its body calls exit() or return: the probe then ends.
+	stopOff int16
 	// loops are the enclosing loops, innermost last, for break/continue.
 	loops     []loopLabels
 	exitLabel string
@@ -95,8 +100,8 @@ func (g *gen) Emit(insns ...asm.Instruction) {
 
 // newLabel returns a fresh label name.
 func (g *gen) newLabel() string {
-	g.labels++
-	return "L" + strconv.Itoa(g.labels)
+	*g.labels++
+	return "L" + strconv.Itoa(*g.labels)
 }
 
 // Label implements stdlib.Emitter.
@@ -161,14 +166,37 @@ func (g *gen) prologue() {
 		g.scratch.slot = g.frame.alloc(8)
 		g.emit(asm.StoreMem(asm.RFP, g.scratch.slot, asm.R0, asm.DWord))
 	}
+	if g.varsInScratch {
+		// Map loop callbacks share the variables, so they live in the
+		// scratch map, allocated once for the whole program.
+		g.stopOff = int16(g.scratchUsed)
+		g.scratchUsed += 8
+		g.zeroAt(place{base: g.scratch, off: g.stopOff}, 8)
+	}
 	for _, v := range g.probe.Vars {
 		if v.Type == nil {
 			continue // declared, never given a value: never read either
 		}
-		off := g.frame.alloc(v.Type.StorageSize())
+		size := (v.Type.StorageSize() + 7) &^ 7
+		var off int16
+		if g.varsInScratch {
+			off = int16(g.scratchUsed)
+			g.scratchUsed += size
+			g.scratchMax = max(g.scratchMax, g.scratchUsed)
+		} else {
+			off = g.frame.alloc(size)
+		}
 		g.vars[v] = off
-		g.zero(asm.RFP, off, v.Type.StorageSize())
+		g.zeroAt(g.placeOfVar(off), size)
 	}
+}
+
+// placeOfVar is the place of the variable stored at off.
+func (g *gen) placeOfVar(off int16) place {
+	if g.varsInScratch {
+		return place{base: g.scratch, off: off}
+	}
+	return stackPlace(off)
 }
 
 // zero clears n bytes at base+off (n a multiple of 8 after rounding).
@@ -186,10 +214,7 @@ func (g *gen) varPlace(e *ast.Var) place {
 	if !ok {
 		panic("unresolved variable " + e.Name)
 	}
-	if g.varsInScratch {
-		return place{base: g.scratch, off: off}
-	}
-	return stackPlace(off)
+	return g.placeOfVar(off)
 }
 
 // typeOf returns the checker's type for e.

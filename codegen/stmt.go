@@ -38,7 +38,11 @@ func (g *gen) stmt(s ast.Stmt) {
 	case *ast.WhileStmt:
 		g.whileStmt(s)
 	case *ast.ForStmt:
-		g.forRange(s)
+		if s.Map != nil {
+			g.mapLoop(s)
+		} else {
+			g.forRange(s)
+		}
 	case *ast.UnrollStmt:
 		for i := int64(0); i < g.c.info.Consts[s.Count]; i++ {
 			g.block(s.Body)

@@ -83,8 +83,9 @@ type checker struct {
 	failedVars map[string]bool
 	// scopes are the variable scopes, the probe's first.
 	scopes []scope
-	// loops counts the enclosing while/for loops, for break and continue.
-	loops int
+	// loops counts the enclosing while/for loops, for break and continue;
+	// mapLoops the enclosing for loops over maps.
+	loops, mapLoops int
 	// defines are the script's #define constants.
 	defines map[string]*define
 }

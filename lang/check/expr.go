@@ -153,6 +153,10 @@ func (c *checker) positional(e *ast.Positional) *types.Type {
 }
 
 func (c *checker) ident(e *ast.Ident) *types.Type {
+	if c.mapLoops > 0 && (e.Name == "args" || (strings.HasPrefix(e.Name, "arg") && len(e.Name) > 3 && e.Name[3] >= '0' && e.Name[3] <= '9')) {
+		c.errorf(e.At, "%s cannot be used inside a for loop over a map yet: copy it to a variable before the loop", e.Name)
+		return nil
+	}
 	if e.Name == "args" {
 		// Every target of a probe runs the same body, so args must exist in
 		// all of them (tracepoint:a:b, rawtracepoint:c shares a body).

@@ -61,6 +61,9 @@ type ProbeInfo struct {
 	Targets []*probes.Target
 	// Vars are the probe's scratch variables, in order of declaration.
 	Vars []*Variable
+	// MapLoops is set when the probe has `for ($kv : @map)` loops, whose
+	// bodies the code generator runs as callbacks.
+	MapLoops bool
 }
 
 // Map finds a map by name.

@@ -346,7 +346,7 @@ func (c *checker) unroll(s *ast.UnrollStmt) {
 // yet.
 func (c *checker) forStmt(s *ast.ForStmt) {
 	if s.Map != nil {
-		c.errorf(s.At, "for loops over maps are not supported yet; for ($i : lo..hi) is")
+		c.mapLoop(s)
 		return
 	}
 	for _, e := range []ast.Expr{s.Lo, s.Hi} {
@@ -359,6 +359,39 @@ func (c *checker) forStmt(s *ast.ForStmt) {
 		c.use(s.Var, v)
 		c.loops++
 		c.block(s.Body)
+		c.loops--
+	})
+}
+
+// mapLoop checks `for ($kv : @map) { }`: $kv is a (key, value) tuple. The
+// body runs in a callback of bpf_for_each_map_elem, which cannot reach the
+// probe's context, so args and arg0..argN are not available inside it.
+func (c *checker) mapLoop(s *ast.ForStmt) {
+	c.probe.MapLoops = true
+	mi := c.mapInfo(s.Map)
+	switch {
+	case s.Map.Keys != nil:
+		c.errorf(s.Map.At, "for iterates over a whole map: write %s, without a key", s.Map.Name)
+		return
+	case mi.Value == nil:
+		if !c.quiet {
+			c.errorf(s.Map.At, "%s is never assigned", s.Map.Name)
+		}
+		return
+	case mi.Key == nil:
+		c.errorf(s.Map.At, "%s has no keys to iterate over", s.Map.Name)
+		return
+	case mi.Value.Kind == types.Agg:
+		c.errorf(s.Map.At, "for loops over aggregation maps (%s holds %s()) are not supported yet", s.Map.Name, mi.Value.Agg)
+		return
+	}
+	c.withScope(func() {
+		kv := c.declareVar(s.Var.Name, s.Var.At, types.NewTuple(mi.Key, mi.Value), len(c.scopes)-1)
+		c.use(s.Var, kv)
+		c.loops++
+		c.mapLoops++
+		c.block(s.Body)
+		c.mapLoops--
 		c.loops--
 	})
 }

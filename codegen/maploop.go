@@ -1,0 +1,134 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/gotrace/gotrace/lang/ast"
+)
+
+// `for ($kv : @map) { body }` runs body once per entry with
+// bpf_for_each_map_elem, whose callback is a BPF subprogram: the body is
+// generated as its own function (its own stack frame and registers) and
+// placed after the program. Body and probe share variables through the
+// scratch map (gen.varsInScratch). The callback answers 0 to go on and 1 to
+// stop; exit() and return also set a flag that ends the probe after the loop.
+
+// mapLoop generates the call and the callback.
+func (g *gen) mapLoop(s *ast.ForStmt) {
+	m := g.mapOf(s.Map)
+	fn := funcPrefix + g.newLabel()
+	g.callbackFor(s, m, fn)
+	g.flushAll()
+	after := g.newLabel()
+	// Constant -1 asks cilium/ebpf to resolve the reference to fn.
+	fnPtr := asm.LoadImm(asm.R2, -1, asm.DWord).WithReference(fn)
+	fnPtr.Src = asm.PseudoFunc
+	g.emit(
+		asm.LoadMapPtr(asm.R1, 0).WithReference(m.Ref),
+		fnPtr,
+		asm.Mov.Imm(asm.R3, 0),
+		asm.Mov.Imm(asm.R4, 0),
+		asm.FnForEachMapElem.Call(),
+	)
+	// Did the body call exit() or return?
+	base, off := g.memRef(place{base: g.scratch, off: g.stopOff}, asm.R1)
+	g.emit(
+		asm.LoadMem(asm.R0, base, off, asm.DWord),
+		asm.JEq.Imm(asm.R0, 0, after),
+		asm.Ja.Label(g.exitLabel),
+	)
+	g.label(after)
+}
+
+// callbackFor generates the loop body as the subprogram fn:
+// long fn(struct bpf_map *map, void *key, void *value, void *ctx).
+func (g *gen) callbackFor(s *ast.ForStmt, m *Map, fn string) {
+	cb := &gen{
+		c:             g.c,
+		target:        g.target,
+		probe:         g.probe,
+		vars:          g.vars,
+		varsInScratch: true,
+		labels:        g.labels,
+		scratch:       &tmp{hasSlot: true},
+		scratchUsed:   g.scratchUsed, // after everything the probe has live
+		stopOff:       g.stopOff,
+	}
+	cb.at(s.At)
+	cb.pending = fn
+	stop, next, stopProbe := cb.newLabel(), cb.newLabel(), cb.newLabel()
+	cb.exitLabel = stopProbe
+	key, value := cb.frame.alloc(8), cb.frame.alloc(8)
+	scratchKey := cb.frame.alloc(8)
+	cb.scratch.slot = cb.frame.alloc(8)
+	cb.emit(
+		asm.StoreMem(asm.RFP, key, asm.R2, asm.DWord),
+		asm.StoreMem(asm.RFP, value, asm.R3, asm.DWord),
+		asm.StoreImm(asm.RFP, scratchKey, 0, asm.Word),
+		asm.LoadMapPtr(asm.R1, 0).WithReference(ScratchMap),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, int32(scratchKey)),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, stop),
+		asm.StoreMem(asm.RFP, cb.scratch.slot, asm.R0, asm.DWord),
+	)
+	// $kv = (key, value), copied from the map's memory.
+	kv := g.c.info.Uses[s.Var]
+	offs := kv.Type.Offsets()
+	dst := cb.placeOfVar(g.vars[kv])
+	cb.copyFrom(key, dst.plus(offs[0]), kv.Type.Elems[0].StorageSize())
+	cb.copyFrom(value, dst.plus(offs[1]), kv.Type.Elems[1].StorageSize())
+
+	cb.loops = []loopLabels{{brk: stop, cont: next}}
+	cb.block(s.Body)
+	cb.flushAll()
+	cb.label(next)
+	cb.emit(asm.Mov.Imm(asm.R0, 0), asm.Return())
+	cb.label(stopProbe)
+	base, off := cb.memRef(place{base: cb.scratch, off: cb.stopOff}, asm.R1)
+	cb.emit(asm.Mov.Imm(asm.R0, 1), asm.StoreMem(base, off, asm.R0, asm.DWord))
+	cb.label(stop)
+	cb.emit(asm.Mov.Imm(asm.R0, 1), asm.Return())
+
+	if g.frame.max+cb.frame.max > maxStack {
+		g.errorf(s.At, "this loop's body and its probe need %d bytes of stack together; the kernel allows %d", g.frame.max+cb.frame.max, maxStack)
+	}
+	g.scratchMax = max(g.scratchMax, cb.scratchMax)
+	cb.insns[0] = btf.WithFuncMetadata(cb.insns[0], funcInfo(fn, 4, false))
+	g.subprogs = append(g.subprogs, cb.insns...)
+	g.subprogs = append(g.subprogs, cb.subprogs...)
+}
+
+// copyFrom copies n bytes (a multiple of 8) from the memory whose address
+// is in the stack slot ptrSlot to dst.
+func (g *gen) copyFrom(ptrSlot int16, dst place, n int) {
+	for i := 0; i < n; i += 8 {
+		g.emit(
+			asm.LoadMem(asm.R1, asm.RFP, ptrSlot, asm.DWord),
+			asm.LoadMem(asm.R0, asm.R1, int16(i), asm.DWord),
+		)
+		base, off := g.memRef(dst.plus(i), asm.R1)
+		g.emit(asm.StoreMem(base, off, asm.R0, asm.DWord))
+	}
+}
+
+// funcInfo describes a function to the kernel (BTF func_info), which it
+// requires of programs with subprograms. The types only need to be
+// plausible C: a main function taking a context pointer and callbacks with
+// bpf_for_each_map_elem's four pointer arguments, all returning long.
+func funcInfo(name string, params int, main bool) *btf.Func {
+	long := &btf.Int{Name: "long", Size: 8, Encoding: btf.Signed}
+	ptr := &btf.Pointer{Target: &btf.Void{}}
+	proto := &btf.FuncProto{Return: long}
+	for i := 0; i < params; i++ {
+		proto.Params = append(proto.Params, btf.FuncParam{Name: fmt.Sprintf("a%d", i), Type: ptr})
+	}
+	linkage := btf.StaticFunc
+	if main {
+		linkage = btf.GlobalFunc
+	}
+	return &btf.Func{Name: name, Type: proto, Linkage: linkage}
+}
