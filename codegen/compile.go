@@ -137,7 +137,7 @@ func (c *compiler) program(index int, pi *check.ProbeInfo, t *probes.Target) *Pr
 		return nil
 	}
 	name := progName(t.Provider.Name, index)
-	if pi.MapLoops {
+	if pi.Callbacks {
 		// Programs with subprograms must describe their functions.
 		insns[0] = btf.WithFuncMetadata(insns[0], funcInfo(name, 1, true))
 	}
@@ -157,10 +157,10 @@ func (c *compiler) program(index int, pi *check.ProbeInfo, t *probes.Target) *Pr
 // generate writes the instructions of probe block pi for target t.
 func (c *compiler) generate(pi *check.ProbeInfo, t *probes.Target, useScratch bool) *gen {
 	g := &gen{c: c, target: t, probe: pi, vars: map[*check.Variable]int16{}, labels: new(int)}
-	if useScratch || pi.MapLoops {
+	if useScratch || pi.Callbacks {
 		g.scratch = &tmp{hasSlot: true}
 	}
-	g.varsInScratch = pi.MapLoops
+	g.varsInScratch = pi.Callbacks
 	g.at(pi.Probe.At)
 	g.prologue()
 	body := pi.Probe.Body

@@ -171,6 +171,7 @@ func (g *gen) prologue() {
 		// scratch map, allocated once for the whole program.
 		g.stopOff = int16(g.scratchUsed)
 		g.scratchUsed += 8
+		g.scratchMax = max(g.scratchMax, g.scratchUsed)
 		g.zeroAt(place{base: g.scratch, off: g.stopOff}, 8)
 	}
 	for _, v := range g.probe.Vars {

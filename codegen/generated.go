@@ -36,6 +36,8 @@ func (g *gen) generatedCall(e *ast.Call) *tmp {
 		return g.zeroOneUnless(func(no string) {
 			g.jumpIfStringsDiffer(e.Args[0], e.Args[1], int(g.c.info.Consts[e.Args[2]]), no)
 		}, 0, 1)
+	case "len":
+		return g.mapLen(g.mapOf(e.Args[0].(*ast.MapRef)))
 	case "strlen":
 		return g.strlen(e.Args[0])
 	case "strcontains":

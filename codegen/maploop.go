@@ -132,3 +132,28 @@ func funcInfo(name string, params int, main bool) *btf.Func {
 	}
 	return &btf.Func{Name: name, Type: proto, Linkage: linkage}
 }
+
+// mapLen counts a map's entries: bpf_for_each_map_elem returns how many
+// entries it visited, and a callback that always answers "go on" visits
+// them all.
+func (g *gen) mapLen(m *Map) *tmp {
+	fn := funcPrefix + g.newLabel()
+	ret := asm.Mov.Imm(asm.R0, 0).WithSymbol(fn)
+	if g.pos.IsValid() {
+		ret = ret.WithSource(srcLine{g.c.src.Name, g.pos.Line, g.c.src.Line(g.pos.Line)})
+	}
+	g.subprogs = append(g.subprogs, btf.WithFuncMetadata(ret, funcInfo(fn, 4, false)), asm.Return())
+	g.flushAll()
+	fnPtr := asm.LoadImm(asm.R2, -1, asm.DWord).WithReference(fn)
+	fnPtr.Src = asm.PseudoFunc
+	g.emit(
+		asm.LoadMapPtr(asm.R1, 0).WithReference(m.Ref),
+		fnPtr,
+		asm.Mov.Imm(asm.R3, 0),
+		asm.Mov.Imm(asm.R4, 0),
+		asm.FnForEachMapElem.Call(),
+	)
+	res := g.newTmp()
+	g.emit(asm.Mov.Reg(res.reg, asm.R0))
+	return res
+}

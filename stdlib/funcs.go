@@ -35,6 +35,7 @@ func builtinFuncs() []*Func {
 		{Name: "warnf", Help: "warnf(fmt, ...): print a warning on stderr", Kind: Statement, MinArgs: 1, MaxArgs: -1},
 		{Name: "has_key", Help: "has_key(@map, key): whether the map holds key", Kind: Generated, MinArgs: 2, MaxArgs: 2},
 		{Name: "strncmp", Help: "strncmp(a, b, n): 0 when the first n characters of a and b are equal", Kind: Generated, MinArgs: 3, MaxArgs: 3},
+		{Name: "len", Help: "len(@map): the number of entries in a map", Kind: Generated, MinArgs: 1, MaxArgs: 1},
 		{Name: "strlen", Help: "strlen(s): the length of string s", Kind: Generated, MinArgs: 1, MaxArgs: 1},
 		{Name: "strcontains", Help: `strcontains(s, "needle"): whether s contains the literal needle`, Kind: Generated, MinArgs: 2, MaxArgs: 2},
 		statement("join", `join(argv[, sep]): print a NULL-terminated array of strings (such as execve's argv), joined by sep (" ")`, 1, 2),

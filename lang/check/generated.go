@@ -52,6 +52,25 @@ func (c *checker) generatedCall(e *ast.Call) *types.Type {
 			return nil
 		}
 		return types.Uint64
+	case "len":
+		m, ok := e.Args[0].(*ast.MapRef)
+		if !ok || m.Keys != nil {
+			c.errorf(e.Args[0].Pos(), "len() takes a map, e.g. len(@m)")
+			return nil
+		}
+		mi := c.mapInfo(m)
+		if mi.Value == nil {
+			if !c.quiet {
+				c.errorf(m.At, "%s is never assigned", m.Name)
+			}
+			return nil
+		}
+		if mi.Value.Kind == types.Agg && (mi.Value.Agg == types.Hist || mi.Value.Agg == types.Lhist) {
+			c.errorf(m.At, "len() of a %s() map is not supported", mi.Value.Agg)
+			return nil
+		}
+		c.probe.Callbacks = true
+		return types.Uint64
 	case "strlen":
 		if t := c.valueExpr(e.Args[0]); t != nil && !t.IsString() {
 			c.errorf(e.Args[0].Pos(), "strlen() takes a string, not %s", t)

@@ -61,9 +61,10 @@ type ProbeInfo struct {
 	Targets []*probes.Target
 	// Vars are the probe's scratch variables, in order of declaration.
 	Vars []*Variable
-	// MapLoops is set when the probe has `for ($kv : @map)` loops, whose
-	// bodies the code generator runs as callbacks.
-	MapLoops bool
+	// Callbacks is set when the probe calls a helper with a callback
+	// subprogram: `for ($kv : @map)` loops (whose bodies run as callbacks)
+	// and len(@map).
+	Callbacks bool
 }
 
 // Map finds a map by name.

@@ -367,7 +367,7 @@ func (c *checker) forStmt(s *ast.ForStmt) {
 // body runs in a callback of bpf_for_each_map_elem, which cannot reach the
 // probe's context, so args and arg0..argN are not available inside it.
 func (c *checker) mapLoop(s *ast.ForStmt) {
-	c.probe.MapLoops = true
+	c.probe.Callbacks = true
 	mi := c.mapInfo(s.Map)
 	switch {
 	case s.Map.Keys != nil:
