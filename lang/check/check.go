@@ -88,6 +88,10 @@ type checker struct {
 	loops, mapLoops int
 	// defines are the script's #define constants.
 	defines map[string]*define
+	// types are the struct, union and enum types the script defines, by
+	// name ("struct foo"); enums are their constants.
+	types map[string]*types.Type
+	enums map[string]int64
 }
 
 func (c *checker) resetPerPass() {
@@ -114,9 +118,7 @@ func (c *checker) checkTopLevel(prog *ast.Program) {
 	for _, d := range prog.Defines {
 		c.declareDefine(d)
 	}
-	for _, t := range prog.Types {
-		c.errorf(t.At, "%s definitions are not supported yet", t.Kind)
-	}
+	c.scriptTypes(prog)
 	for _, m := range prog.Macros {
 		c.errorf(m.At, "macros are not supported yet")
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/cdecl"
 	"github.com/gotrace/gotrace/lang/diag"
 	"github.com/gotrace/gotrace/lang/parser"
 	"github.com/gotrace/gotrace/lang/types"
@@ -109,4 +110,24 @@ func (c *checker) offsetof(e *ast.Offsetof) *types.Type {
 	}
 	c.info.Consts[e] = int64(off)
 	return types.Uint64
+}
+
+// scriptTypes converts the struct, union and enum definitions of the
+// script. Their names then resolve before the kernel's (kernelType), and
+// enum constants can be used as integers.
+func (c *checker) scriptTypes(prog *ast.Program) {
+	c.types = map[string]*types.Type{}
+	c.enums = map[string]int64{}
+	if len(prog.Types) == 0 {
+		return
+	}
+	res, errs := cdecl.TypesIn(c.errs.Src.Text, prog.Types, c.conf.Lib.Kernel().Type)
+	for _, e := range errs {
+		if !c.quiet {
+			c.errs.Errs = append(c.errs.Errs, e)
+		}
+	}
+	if res != nil {
+		c.types, c.enums = res.Types, res.Enums
+	}
 }

@@ -171,6 +171,10 @@ func (c *checker) ident(e *ast.Ident) *types.Type {
 	if d := c.defines[e.Name]; d != nil {
 		return c.defineValue(e, d)
 	}
+	if v, ok := c.enums[e.Name]; ok {
+		c.info.Consts[e] = v
+		return types.Int64
+	}
 	v, ok := c.conf.Lib.Var(e.Name)
 	if !ok {
 		err := c.errorf(e.At, "unknown identifier %q", e.Name)

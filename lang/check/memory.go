@@ -50,6 +50,9 @@ func FromArgs(e ast.Expr) bool {
 
 // kernelType resolves a C type name through BTF.
 func (c *checker) kernelType(te *ast.TypeExpr, name string) *types.Type {
+	if t := c.types[name]; t != nil {
+		return t // defined in the script
+	}
 	t, err := c.conf.Lib.Kernel().Type(name)
 	if err != nil {
 		// The error names the closest types itself.
