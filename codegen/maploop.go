@@ -21,18 +21,8 @@ func (g *gen) mapLoop(s *ast.ForStmt) {
 	m := g.mapOf(s.Map)
 	fn := funcPrefix + g.newLabel()
 	g.callbackFor(s, m, fn)
-	g.flushAll()
 	after := g.newLabel()
-	// Constant -1 asks cilium/ebpf to resolve the reference to fn.
-	fnPtr := asm.LoadImm(asm.R2, -1, asm.DWord).WithReference(fn)
-	fnPtr.Src = asm.PseudoFunc
-	g.emit(
-		asm.LoadMapPtr(asm.R1, 0).WithReference(m.Ref),
-		fnPtr,
-		asm.Mov.Imm(asm.R3, 0),
-		asm.Mov.Imm(asm.R4, 0),
-		asm.FnForEachMapElem.Call(),
-	)
+	g.forEachMapElem(m, fn)
 	// Did the body call exit() or return?
 	base, off := g.memRef(place{base: g.scratch, off: g.stopOff}, asm.R1)
 	g.emit(
@@ -143,7 +133,17 @@ func (g *gen) mapLen(m *Map) *tmp {
 		ret = ret.WithSource(srcLine{g.c.src.Name, g.pos.Line, g.c.src.Line(g.pos.Line)})
 	}
 	g.subprogs = append(g.subprogs, btf.WithFuncMetadata(ret, funcInfo(fn, 4, false)), asm.Return())
+	g.forEachMapElem(m, fn)
+	res := g.newTmp()
+	g.emit(asm.Mov.Reg(res.reg, asm.R0))
+	return res
+}
+
+// forEachMapElem calls bpf_for_each_map_elem(m, fn, NULL, 0); R0 then holds
+// the number of entries visited.
+func (g *gen) forEachMapElem(m *Map, fn string) {
 	g.flushAll()
+	// Constant -1 asks cilium/ebpf to resolve the reference to fn.
 	fnPtr := asm.LoadImm(asm.R2, -1, asm.DWord).WithReference(fn)
 	fnPtr.Src = asm.PseudoFunc
 	g.emit(
@@ -153,7 +153,4 @@ func (g *gen) mapLen(m *Map) *tmp {
 		asm.Mov.Imm(asm.R4, 0),
 		asm.FnForEachMapElem.Call(),
 	)
-	res := g.newTmp()
-	g.emit(asm.Mov.Reg(res.reg, asm.R0))
-	return res
 }

@@ -109,29 +109,7 @@ func precedence(t token) int {
 	if t.kind != tokPunct {
 		return 0
 	}
-	switch t.text {
-	case "||":
-		return 1
-	case "&&":
-		return 2
-	case "|":
-		return 3
-	case "^":
-		return 4
-	case "&":
-		return 5
-	case "==", "!=":
-		return 6
-	case "<", ">", "<=", ">=":
-		return 7
-	case "<<", ">>":
-		return 8
-	case "+", "-":
-		return 9
-	case "*", "/", "%":
-		return 10
-	}
-	return 0
+	return ast.Precedence(t.text)
 }
 
 // binary parses operators of at least precedence min, left to right.

@@ -10,18 +10,11 @@ import (
 func (c *checker) generatedCall(e *ast.Call) *types.Type {
 	switch e.Name {
 	case "has_key":
-		m, ok := e.Args[0].(*ast.MapRef)
-		if !ok || m.Keys != nil {
-			c.errorf(e.Args[0].Pos(), "has_key() takes a map, e.g. has_key(@m, key)")
+		mi := c.mapArg(e, e.Args[0], false)
+		if mi == nil {
 			return nil
 		}
-		mi := c.mapInfo(m)
-		if mi.Value == nil {
-			if !c.quiet {
-				c.errorf(m.At, "%s is never assigned", m.Name)
-			}
-			return nil
-		}
+		m := e.Args[0].(*ast.MapRef)
 		key := &ast.MapRef{At: m.At, Name: m.Name, Keys: []ast.Expr{e.Args[1]}}
 		if tup, ok := e.Args[1].(*ast.Tuple); ok {
 			key.Keys = tup.Elems
@@ -53,18 +46,11 @@ func (c *checker) generatedCall(e *ast.Call) *types.Type {
 		}
 		return types.Uint64
 	case "len":
-		m, ok := e.Args[0].(*ast.MapRef)
-		if !ok || m.Keys != nil {
-			c.errorf(e.Args[0].Pos(), "len() takes a map, e.g. len(@m)")
+		mi := c.mapArg(e, e.Args[0], false)
+		if mi == nil {
 			return nil
 		}
-		mi := c.mapInfo(m)
-		if mi.Value == nil {
-			if !c.quiet {
-				c.errorf(m.At, "%s is never assigned", m.Name)
-			}
-			return nil
-		}
+		m := e.Args[0].(*ast.MapRef)
 		if mi.Value.Kind == types.Agg && (mi.Value.Agg == types.Hist || mi.Value.Agg == types.Lhist) {
 			c.errorf(m.At, "len() of a %s() map is not supported", mi.Value.Agg)
 			return nil

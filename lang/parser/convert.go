@@ -220,34 +220,6 @@ func (c *converter) expr(t *expr) ast.Expr {
 	return &ast.Ternary{At: toPos(t.Tern.Pos), Cond: cond, Then: c.expr(t.Tern.Then), Else: c.expr(t.Tern.Else)}
 }
 
-// precedence gives C's binding strength of the binary operators; all of
-// them are left-associative.
-func precedence(op string) int {
-	switch op {
-	case "||":
-		return 1
-	case "&&":
-		return 2
-	case "|":
-		return 3
-	case "^":
-		return 4
-	case "&":
-		return 5
-	case "==", "!=":
-		return 6
-	case "<", "<=", ">", ">=":
-		return 7
-	case "<<", ">>":
-		return 8
-	case "+", "-":
-		return 9
-	case "*", "/", "%":
-		return 10
-	}
-	return 0
-}
-
 // binary applies precedence climbing to the flat `x (op y)*` list the
 // grammar produced.
 func (c *converter) binary(t *expr) ast.Expr {
@@ -260,10 +232,10 @@ func (c *converter) binary(t *expr) ast.Expr {
 	var climb func(min int) ast.Expr
 	climb = func(min int) ast.Expr {
 		lhs := operands[next]
-		for next < len(t.Tail) && precedence(t.Tail[next].Op) >= min {
+		for next < len(t.Tail) && ast.Precedence(t.Tail[next].Op) >= min {
 			op := t.Tail[next]
 			next++
-			rhs := climb(precedence(op.Op) + 1)
+			rhs := climb(ast.Precedence(op.Op) + 1)
 			lhs = &ast.Binary{At: toPos(op.Pos), Op: op.Op, X: lhs, Y: rhs}
 		}
 		return lhs
