@@ -197,30 +197,12 @@ func (k *Kernel) addFields(fields *[]types.Field, seen map[string]bool, members 
 // holds it all.
 func bitfield(f types.Field, off, bits, limit int) types.Field {
 	t := f.Type
-	if t.Kind != types.Int {
-		f.Type = &types.Type{Kind: types.Void, Name: fmt.Sprintf("%s:%d", t, bits)}
-		return f
-	}
-	unitBits := t.Size * 8
-	if unit := off / unitBits * unitBits; off+bits <= unit+unitBits && unit+unitBits <= limit {
-		f.Offset, f.BitOffset, f.BitSize = unit/8, off-unit, bits
-	} else {
-		start := off / 8 * 8
-		n := 1
-		for n < 8 && off-start+bits > n*8 {
-			n *= 2
+	if t.Kind == types.Int {
+		if placed, ok := types.PlaceBitfield(f, off, bits, limit); ok {
+			return placed
 		}
-		if off-start+bits > n*8 {
-			f.Type = &types.Type{Kind: types.Void, Name: fmt.Sprintf("%s:%d", t, bits)}
-			return f
-		}
-		f.Type = types.NewInt(n, t.Signed)
-		f.Offset, f.BitOffset, f.BitSize = start/8, off-start, bits
 	}
-	if f.BitOffset == 0 && f.BitSize == f.Type.Size*8 {
-		// As wide as its integer: an ordinary field after all.
-		f.BitSize = 0
-	}
+	f.Type = &types.Type{Kind: types.Void, Name: fmt.Sprintf("%s:%d", t, bits)}
 	return f
 }
 

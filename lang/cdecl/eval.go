@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/types"
 )
 
 // pos is where e starts.
@@ -144,50 +145,17 @@ func b2i(b bool) int64 {
 
 func (v *evaluator) apply(op token, x, y int64) (int64, bool) {
 	switch op.text {
-	case "||":
-		return b2i(x != 0 || y != 0), true
-	case "&&":
-		return b2i(x != 0 && y != 0), true
-	case "|":
-		return x | y, true
-	case "^":
-		return x ^ y, true
-	case "&":
-		return x & y, true
-	case "==":
-		return b2i(x == y), true
-	case "!=":
-		return b2i(x != y), true
-	case "<":
-		return b2i(x < y), true
-	case ">":
-		return b2i(x > y), true
-	case "<=":
-		return b2i(x <= y), true
-	case ">=":
-		return b2i(x >= y), true
 	case "<<", ">>":
 		if y < 0 || y > 63 {
 			return v.fail(op, "shift count %d is out of range", y)
 		}
-		if op.text == "<<" {
-			return x << y, true
-		}
-		return x >> y, true
-	case "+":
-		return x + y, true
-	case "-":
-		return x - y, true
-	case "*":
-		return x * y, true
 	case "/", "%":
 		if y == 0 {
 			return v.fail(op, "division by zero in constant expression")
 		}
-		if op.text == "/" {
-			return x / y, true
-		}
-		return x % y, true
+	}
+	if r, ok := types.Fold(op.text, x, y, false); ok {
+		return r, true
 	}
 	return v.fail(op, "unexpected %s in constant expression", v.describe(op))
 }

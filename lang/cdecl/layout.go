@@ -475,27 +475,11 @@ func (l *recordLayout) bitfield(d *declarator, ct ctype, subject string, packed 
 // units, it is the smallest integer, starting at the byte that holds the
 // field's first bit, that holds it all.
 func bitfield(f types.Field, off, bits, limit int) types.Field {
-	t := f.Type
-	unitBits := t.Size * 8
-	if unit := off / unitBits * unitBits; off+bits <= unit+unitBits && unit+unitBits <= limit {
-		f.Offset, f.BitOffset, f.BitSize = unit/8, off-unit, bits
-	} else {
-		start := off / 8 * 8
-		n := 1
-		for n < 8 && off-start+bits > n*8 {
-			n *= 2
-		}
-		// A bitfield is at most 64 bits wide and starts in its first
-		// byte, so it spans at most 9 bytes; GCC never makes that of
-		// a 64-bit field, and n is enough.
-		f.Type = types.NewInt(n, t.Signed)
-		f.Offset, f.BitOffset, f.BitSize = start/8, off-start, bits
-	}
-	if f.BitOffset == 0 && f.BitSize == f.Type.Size*8 {
-		// As wide as its integer: an ordinary field after all.
-		f.BitSize = 0
-	}
-	return f
+	// A bitfield is at most 64 bits wide and starts in its first byte, so
+	// it spans at most 9 bytes; GCC never makes that of a 64-bit field,
+	// so placing it cannot fail.
+	placed, _ := types.PlaceBitfield(f, off, bits, limit)
+	return placed
 }
 
 // layoutEnum computes an enum's constants and its type.

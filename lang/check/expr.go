@@ -311,7 +311,7 @@ func (c *checker) binary(e *ast.Binary) *types.Type {
 		return nil
 	}
 	if xok && yok {
-		if v, ok := foldBinary(e.Op, xv, yv, !promote(x, y).Signed); ok {
+		if v, ok := types.Fold(e.Op, xv, yv, !promote(x, y).Signed); ok {
 			c.info.Consts[e] = v
 		}
 	}
@@ -320,70 +320,6 @@ func (c *checker) binary(e *ast.Binary) *types.Type {
 		return types.Uint64
 	}
 	return promote(x, y)
-}
-
-// foldBinary computes x op y at compile time. unsigned selects the unsigned
-// forms of /, %, >> and the ordered comparisons, as the code generator does
-// when either operand is a uint64 or a pointer (see promote).
-func foldBinary(op string, x, y int64, unsigned bool) (int64, bool) {
-	if unsigned {
-		ux, uy := uint64(x), uint64(y)
-		switch op {
-		case "/":
-			return int64(ux / uy), true
-		case "%":
-			return int64(ux % uy), true
-		case ">>":
-			return int64(ux >> uy), true
-		case "<":
-			return b2i(ux < uy), true
-		case "<=":
-			return b2i(ux <= uy), true
-		case ">":
-			return b2i(ux > uy), true
-		case ">=":
-			return b2i(ux >= uy), true
-		}
-	}
-	switch op {
-	case "+":
-		return x + y, true
-	case "-":
-		return x - y, true
-	case "*":
-		return x * y, true
-	case "/":
-		return x / y, true
-	case "%":
-		return x % y, true
-	case "&":
-		return x & y, true
-	case "|":
-		return x | y, true
-	case "^":
-		return x ^ y, true
-	case "<<":
-		return x << uint64(y), true
-	case ">>":
-		return x >> uint64(y), true
-	case "==":
-		return b2i(x == y), true
-	case "!=":
-		return b2i(x != y), true
-	case "<":
-		return b2i(x < y), true
-	case "<=":
-		return b2i(x <= y), true
-	case ">":
-		return b2i(x > y), true
-	case ">=":
-		return b2i(x >= y), true
-	case "&&":
-		return b2i(x != 0 && y != 0), true
-	case "||":
-		return b2i(x != 0 || y != 0), true
-	}
-	return 0, false
 }
 
 func (c *checker) ternary(e *ast.Ternary) *types.Type {
