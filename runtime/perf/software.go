@@ -34,27 +34,27 @@ type SoftwareEvent struct {
 //	page-faults/faults    100
 //	task-clock            1         (the kernel raises clock periods below 10µs to 10µs)
 //
-// It is read-only; SoftwareEvents returns a copy.
-var softwareEvents = [...]SoftwareEvent{
-	{"alignment-faults", "", unix.PERF_COUNT_SW_ALIGNMENT_FAULTS, 1},
-	{"bpf-output", "", unix.PERF_COUNT_SW_BPF_OUTPUT, 1},
-	{"context-switches", "cs", unix.PERF_COUNT_SW_CONTEXT_SWITCHES, 1000},
-	{"cpu-clock", "cpu", unix.PERF_COUNT_SW_CPU_CLOCK, 1000000},
-	{"cpu-migrations", "", unix.PERF_COUNT_SW_CPU_MIGRATIONS, 1},
-	{"dummy", "", unix.PERF_COUNT_SW_DUMMY, 1},
-	{"emulation-faults", "", unix.PERF_COUNT_SW_EMULATION_FAULTS, 1},
-	{"major-faults", "", unix.PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1},
-	{"minor-faults", "", unix.PERF_COUNT_SW_PAGE_FAULTS_MIN, 100},
-	{"page-faults", "faults", unix.PERF_COUNT_SW_PAGE_FAULTS, 100},
-	{"task-clock", "", unix.PERF_COUNT_SW_TASK_CLOCK, 1},
+// It is built on each call, so no caller can change it for another.
+func softwareEvents() []SoftwareEvent {
+	return []SoftwareEvent{
+		{"alignment-faults", "", unix.PERF_COUNT_SW_ALIGNMENT_FAULTS, 1},
+		{"bpf-output", "", unix.PERF_COUNT_SW_BPF_OUTPUT, 1},
+		{"context-switches", "cs", unix.PERF_COUNT_SW_CONTEXT_SWITCHES, 1000},
+		{"cpu-clock", "cpu", unix.PERF_COUNT_SW_CPU_CLOCK, 1000000},
+		{"cpu-migrations", "", unix.PERF_COUNT_SW_CPU_MIGRATIONS, 1},
+		{"dummy", "", unix.PERF_COUNT_SW_DUMMY, 1},
+		{"emulation-faults", "", unix.PERF_COUNT_SW_EMULATION_FAULTS, 1},
+		{"major-faults", "", unix.PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1},
+		{"minor-faults", "", unix.PERF_COUNT_SW_PAGE_FAULTS_MIN, 100},
+		{"page-faults", "faults", unix.PERF_COUNT_SW_PAGE_FAULTS, 100},
+		{"task-clock", "", unix.PERF_COUNT_SW_TASK_CLOCK, 1},
+	}
 }
 
 // SoftwareEvents returns every software event bpftrace accepts, sorted by
 // name, for listing probes (-l).
 func SoftwareEvents() []SoftwareEvent {
-	out := make([]SoftwareEvent, len(softwareEvents))
-	copy(out, softwareEvents[:])
-	return out
+	return softwareEvents()
 }
 
 // LookupSoftware finds a software event by its long name or its alias
@@ -63,7 +63,7 @@ func LookupSoftware(name string) (SoftwareEvent, bool) {
 	if name == "" {
 		return SoftwareEvent{}, false
 	}
-	for _, ev := range softwareEvents {
+	for _, ev := range softwareEvents() {
 		if ev.Name == name || ev.Alias == name {
 			return ev, true
 		}

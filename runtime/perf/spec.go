@@ -32,7 +32,7 @@ type EventSpec struct {
 func (s EventSpec) String() string {
 	what := fmt.Sprintf("type %d config %d", s.Type, s.Config)
 	if s.Type == unix.PERF_TYPE_SOFTWARE {
-		for _, ev := range softwareEvents {
+		for _, ev := range softwareEvents() {
 			if ev.Config == s.Config {
 				what = "software/" + ev.Name
 			}
