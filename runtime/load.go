@@ -7,6 +7,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
 	"github.com/gotrace/gotrace/codegen"
@@ -23,6 +24,10 @@ type loaded struct {
 // load puts the script's maps and programs into the kernel. startNS is the
 // CLOCK_MONOTONIC time that `elapsed` counts from.
 func (s *Script) load(startNS uint64) (*loaded, error) {
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; newer ones
+	// (cgroup accounting) make this a no-op. Failure surfaces as a load
+	// error below, which says what to do.
+	_ = rlimit.RemoveMemlock()
 	spec := &ebpf.CollectionSpec{
 		Maps:     map[string]*ebpf.MapSpec{},
 		Programs: map[string]*ebpf.ProgramSpec{},
