@@ -11,8 +11,12 @@ import (
 )
 
 // DefaultStrSize is the buffer size of strings read with str(), as in
-// bpftrace (its BPFTRACE_STRLEN / strlen setting).
+// bpftrace; a script's config block may change it (max_strlen).
 const DefaultStrSize = 64
+
+// MaxStrSize bounds max_strlen: a string must fit a ring buffer record
+// and the scratch map.
+const MaxStrSize = 1024
 
 // statement declares a function the code generator implements itself; the
 // table supplies its arity and documentation, the checker its typing.
@@ -54,7 +58,7 @@ func builtinFuncs() []*Func {
 				if args[0].IsString() {
 					return args[0], nil
 				}
-				return types.NewString(DefaultStrSize), nil
+				return types.NewString(a.Lib.StrSize()), nil
 			},
 			Emit: emitStr,
 		},
@@ -105,23 +109,24 @@ func builtinFuncs() []*Func {
 // address, R3 the optional length limit (in characters, like bpftrace).
 func emitStr(e Emitter, a *Args) {
 	args := a.Types
+	size := int32(a.Lib.StrSize())
 	read := asm.FnProbeReadKernelStr
 	if args[0].Kind == types.Pointer && args[0].AddrSpace == types.User {
 		read = asm.FnProbeReadUserStr
 	}
 	if len(args) == 2 {
-		// size = min(len + 1, DefaultStrSize), the +1 making room for the NUL.
+		// size = min(len + 1, the string size), the +1 making room for the NUL.
 		ok := e.Label()
 		e.Emit(
 			asm.Add.Imm(asm.R3, 1),
-			asm.JLE.Imm(asm.R3, DefaultStrSize, ok),
-			asm.Mov.Imm(asm.R3, DefaultStrSize),
+			asm.JLE.Imm(asm.R3, size, ok),
+			asm.Mov.Imm(asm.R3, size),
 			asm.Mov.Reg(asm.R4, asm.R3).WithSymbol(ok),
 			asm.Mov.Reg(asm.R3, asm.R2),
 			asm.Mov.Reg(asm.R2, asm.R4),
 		)
 	} else {
-		e.Emit(asm.Mov.Reg(asm.R3, asm.R2), asm.Mov.Imm(asm.R2, DefaultStrSize))
+		e.Emit(asm.Mov.Reg(asm.R3, asm.R2), asm.Mov.Imm(asm.R2, size))
 	}
 	e.Emit(read.Call())
 }

@@ -141,7 +141,15 @@ type Library struct {
 	formatters map[string]*Formatter
 	machine    machine
 	kernel     *btf.Kernel
+	strSize    int
 }
+
+// StrSize is the buffer size of strings read with str().
+func (l *Library) StrSize() int { return l.strSize }
+
+// SetStrSize changes StrSize (a script's max_strlen setting); the caller
+// keeps it within 1..MaxStrSize.
+func (l *Library) SetStrSize(n int) { l.strSize = n }
 
 // Kernel returns the kernel's types (BTF), read on first use.
 func (l *Library) Kernel() *btf.Kernel { return l.kernel }
@@ -156,7 +164,7 @@ func NewWithKernel(k *btf.Kernel) *Library {
 
 // New builds the library from the tables in vars.go, funcs.go and aggs.go.
 func New() *Library {
-	l := &Library{vars: map[string]*Var{}, funcs: map[string]*Func{}, formatters: map[string]*Formatter{}, kernel: btf.NewKernel()}
+	l := &Library{vars: map[string]*Var{}, funcs: map[string]*Func{}, formatters: map[string]*Formatter{}, kernel: btf.NewKernel(), strSize: DefaultStrSize}
 	for _, f := range formatters() {
 		l.formatters[f.Name] = f
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/stdlib"
 )
 
 // Settings are what a `config = { ... }` block sets. Zero values mean
@@ -43,6 +44,12 @@ func (c *checker) config(entries []*ast.ConfigEntry) {
 				continue
 			}
 			c.info.Settings.MaxMapKeys = v
+		case "max_strlen", "strlen":
+			if !isInt || v < 1 || v > stdlib.MaxStrSize {
+				c.errorf(e.Value.Pos(), "max_strlen must be an integer constant from 1 to %d", stdlib.MaxStrSize)
+				continue
+			}
+			c.conf.Lib.SetStrSize(int(v))
 		case "print_maps_on_exit":
 			b, ok := configBool(c, e.Value)
 			if !ok {
@@ -51,7 +58,7 @@ func (c *checker) config(entries []*ast.ConfigEntry) {
 			}
 			c.info.Settings.NoPrintMapsOnExit = !b
 		default:
-			c.errorf(e.At, "config key %q is not supported yet (supported: max_map_keys, print_maps_on_exit)", e.Key)
+			c.errorf(e.At, "config key %q is not supported yet (supported: max_map_keys, max_strlen, print_maps_on_exit)", e.Key)
 		}
 	}
 }
