@@ -12,10 +12,7 @@ func (g *gen) generatedCall(e *ast.Call) *tmp {
 	switch e.Name {
 	case "has_key":
 		m := e.Args[0].(*ast.MapRef)
-		keys := []ast.Expr{e.Args[1]}
-		if tup, ok := e.Args[1].(*ast.Tuple); ok {
-			keys = tup.Elems
-		}
+		keys := ast.KeyExprs(e.Args[1])
 		mm := g.mapOf(m)
 		key := g.buildKey(mm, keys, nil)
 		g.flushAll()

@@ -150,11 +150,7 @@ func (g *gen) callStmt(e *ast.Call) {
 	case "delete":
 		m := e.Args[0].(*ast.MapRef)
 		if len(e.Args) == 2 {
-			keys := []ast.Expr{e.Args[1]}
-			if tup, ok := e.Args[1].(*ast.Tuple); ok {
-				keys = tup.Elems
-			}
-			m = &ast.MapRef{At: m.At, Name: m.Name, Keys: keys}
+			m = &ast.MapRef{At: m.At, Name: m.Name, Keys: ast.KeyExprs(e.Args[1])}
 		}
 		if g.mapOf(m).Bucketed() {
 			g.errorf(e.At, "delete() on one key of a hist() or lhist() map is not supported yet; use clear()")

@@ -230,3 +230,13 @@ func (*Tuple) exprNode()       {}
 func (*Paren) exprNode()       {}
 func (*Sizeof) exprNode()      {}
 func (*Offsetof) exprNode()    {}
+
+// KeyExprs returns the map key expressions a function argument stands for:
+// delete(@m, (a, b)) and has_key(@m, (a, b)) name the key @m[a, b], so a
+// tuple's elements, and any other expression on its own.
+func KeyExprs(e Expr) []Expr {
+	if tup, ok := e.(*Tuple); ok && tup.Names == nil {
+		return tup.Elems
+	}
+	return []Expr{e}
+}

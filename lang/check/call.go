@@ -207,10 +207,7 @@ func (c *checker) deleteCall(e *ast.Call) {
 			return
 		}
 		// delete(@m, key) is delete(@m[key]).
-		m = &ast.MapRef{At: m.At, Name: m.Name, Keys: []ast.Expr{e.Args[1]}}
-		if tup, ok := e.Args[1].(*ast.Tuple); ok {
-			m.Keys = tup.Elems
-		}
+		m = &ast.MapRef{At: m.At, Name: m.Name, Keys: ast.KeyExprs(e.Args[1])}
 	}
 	mi := c.mapInfo(m)
 	if mi.Value == nil && !c.quiet {

@@ -15,10 +15,7 @@ func (c *checker) generatedCall(e *ast.Call) *types.Type {
 			return nil
 		}
 		m := e.Args[0].(*ast.MapRef)
-		key := &ast.MapRef{At: m.At, Name: m.Name, Keys: []ast.Expr{e.Args[1]}}
-		if tup, ok := e.Args[1].(*ast.Tuple); ok {
-			key.Keys = tup.Elems
-		}
+		key := &ast.MapRef{At: m.At, Name: m.Name, Keys: ast.KeyExprs(e.Args[1])}
 		if mi.Key == nil {
 			c.errorf(e.Args[1].Pos(), "%s has no keys", m.Name)
 			return nil
