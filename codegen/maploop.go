@@ -54,7 +54,13 @@ func (g *gen) callbackFor(s *ast.ForStmt, m *Map, fn string) {
 	key, value := cb.frame.alloc(8), cb.frame.alloc(8)
 	scratchKey := cb.frame.alloc(8)
 	cb.scratch.slot = cb.frame.alloc(8)
+	// The callback's context argument (R4) points at the caller's saved
+	// context pointer (see forEachMapElem): keep a copy in this frame so
+	// that args and arg0..argN work in the body as in the probe.
+	cb.ctxSlot = cb.frame.alloc(8)
 	cb.emit(
+		asm.LoadMem(asm.R0, asm.R4, 0, asm.DWord),
+		asm.StoreMem(asm.RFP, cb.ctxSlot, asm.R0, asm.DWord),
 		asm.StoreMem(asm.RFP, key, asm.R2, asm.DWord),
 		asm.StoreMem(asm.RFP, value, asm.R3, asm.DWord),
 		asm.StoreImm(asm.RFP, scratchKey, 0, asm.Word),
@@ -70,7 +76,13 @@ func (g *gen) callbackFor(s *ast.ForStmt, m *Map, fn string) {
 	offs := kv.Type.Offsets()
 	dst := cb.placeOfVar(g.vars[kv])
 	cb.copyFrom(key, dst.plus(offs[0]), kv.Type.Elems[0].StorageSize())
-	cb.copyFrom(value, dst.plus(offs[1]), kv.Type.Elems[1].StorageSize())
+	if m.Agg != nil {
+		total := cb.aggTotal(m, func(dst asm.Register) { cb.emit(asm.LoadMem(dst, asm.RFP, key, asm.DWord)) })
+		cb.storeInt(dst.plus(offs[1]), total, 8)
+		cb.free(total)
+	} else {
+		cb.copyFrom(value, dst.plus(offs[1]), kv.Type.Elems[1].StorageSize())
+	}
 
 	cb.loops = []loopLabels{{brk: stop, cont: next}}
 	cb.block(s.Body)
@@ -139,8 +151,9 @@ func (g *gen) mapLen(m *Map) *tmp {
 	return res
 }
 
-// forEachMapElem calls bpf_for_each_map_elem(m, fn, NULL, 0); R0 then holds
-// the number of entries visited.
+// forEachMapElem calls bpf_for_each_map_elem(m, fn, &ctx, 0), where ctx
+// is this frame's saved context pointer; R0 then holds the number of
+// entries visited.
 func (g *gen) forEachMapElem(m *Map, fn string) {
 	g.flushAll()
 	// Constant -1 asks cilium/ebpf to resolve the reference to fn.
@@ -149,7 +162,8 @@ func (g *gen) forEachMapElem(m *Map, fn string) {
 	g.emit(
 		asm.LoadMapPtr(asm.R1, 0).WithReference(m.Ref),
 		fnPtr,
-		asm.Mov.Imm(asm.R3, 0),
+		asm.Mov.Reg(asm.R3, asm.RFP),
+		asm.Add.Imm(asm.R3, int32(g.ctxSlot)),
 		asm.Mov.Imm(asm.R4, 0),
 		asm.FnForEachMapElem.Call(),
 	)

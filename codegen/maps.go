@@ -182,12 +182,20 @@ func (g *gen) update(m *Map, key, value place, flags int32) {
 	g.emit(asm.Mov.Imm(asm.R4, flags), asm.FnMapUpdateElem.Call())
 }
 
-// mapReadInt reads an integer map value (0 when the key is absent). For
-// aggregations it reads this CPU's share of count/sum/min/max.
+// mapReadInt reads an integer map value (0 when the key is absent). An
+// aggregation reads as its total over all CPUs (aggread.go).
 func (g *gen) mapReadInt(e *ast.MapRef) *tmp {
 	m := g.mapOf(e)
+	// Spill live values first: their slots must lie below the mark, or
+	// the reset below would hand them out again while they are in use.
+	g.flushAll()
 	mark := g.frame.mark()
 	key := g.buildKey(m, e.Keys, nil)
+	if m.Agg != nil {
+		res := g.aggTotal(m, func(dst asm.Register) { g.addrOf(dst, key) })
+		g.frame.reset(mark)
+		return res
+	}
 	g.flushAll()
 	res := g.newTmp()
 	found := g.newLabel()

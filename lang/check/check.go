@@ -84,8 +84,7 @@ type checker struct {
 	// scopes are the variable scopes, the probe's first.
 	scopes []scope
 	// loops counts the enclosing while/for loops, for break and continue;
-	// mapLoops the enclosing for loops over maps.
-	loops, mapLoops int
+	loops int
 	// defines are the script's #define constants.
 	defines map[string]*define
 	// types are the struct, union and enum types the script defines, by

@@ -153,10 +153,6 @@ func (c *checker) positional(e *ast.Positional) *types.Type {
 }
 
 func (c *checker) ident(e *ast.Ident) *types.Type {
-	if c.mapLoops > 0 && (e.Name == "args" || (strings.HasPrefix(e.Name, "arg") && len(e.Name) > 3 && e.Name[3] >= '0' && e.Name[3] <= '9')) {
-		c.errorf(e.At, "%s cannot be used inside a for loop over a map yet: copy it to a variable before the loop", e.Name)
-		return nil
-	}
 	if e.Name == "args" {
 		// Every target of a probe runs the same body, so args must exist in
 		// all of them (tracepoint:a:b, rawtracepoint:c shares a body).
@@ -213,8 +209,9 @@ func (c *checker) mapRead(e *ast.MapRef) *types.Type {
 	}
 	if mi.Value.Kind == types.Agg {
 		switch mi.Value.Agg {
-		case types.Count, types.Sum, types.Min, types.Max:
-			// Reading an aggregation gives this CPU's share, as in bpftrace.
+		case types.Count, types.Sum, types.Min, types.Max, types.Avg:
+			// Reading an aggregation gives its total over all CPUs, as in
+			// bpftrace.
 			return types.Int64
 		}
 		c.errorf(e.At, "%s is a %s() aggregation and cannot be used as a value", e.Name, mi.Value.Agg)

@@ -381,17 +381,24 @@ func (c *checker) mapLoop(s *ast.ForStmt) {
 	case mi.Key == nil:
 		c.errorf(s.Map.At, "%s has no keys to iterate over", s.Map.Name)
 		return
-	case mi.Value.Kind == types.Agg:
-		c.errorf(s.Map.At, "for loops over aggregation maps (%s holds %s()) are not supported yet", s.Map.Name, mi.Value.Agg)
-		return
+	}
+	value := mi.Value
+	if value.Kind == types.Agg {
+		// An aggregation's value is its total over all CPUs, where it has
+		// a single number.
+		switch value.Agg {
+		case types.Count, types.Sum, types.Min, types.Max, types.Avg:
+			value = types.Int64
+		default:
+			c.errorf(s.Map.At, "a for loop cannot iterate over %s: its %s() values are not single numbers", s.Map.Name, mi.Value.Agg)
+			return
+		}
 	}
 	c.withScope(func() {
-		kv := c.declareVar(s.Var.Name, s.Var.At, types.NewTuple(mi.Key, mi.Value), len(c.scopes)-1)
+		kv := c.declareVar(s.Var.Name, s.Var.At, types.NewTuple(mi.Key, value), len(c.scopes)-1)
 		c.use(s.Var, kv)
 		c.loops++
-		c.mapLoops++
 		c.block(s.Body)
-		c.mapLoops--
 		c.loops--
 	})
 }

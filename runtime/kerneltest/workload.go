@@ -46,6 +46,7 @@ func Script(s string) string { return strings.ReplaceAll(s, "gtwork", Comm()) }
 //	sleep MS          sleep
 //	nanosleep MS      one nanosleep(2) system call
 //	spin MS           keep the CPU busy
+//	cpu N             move to CPU N (modulo the number of CPUs)
 type Workload string
 
 // Run runs the workload as a child process: the current test binary
@@ -146,6 +147,14 @@ func perform(spec string) error {
 			// nanosleep N: one nanosleep(2) of N milliseconds.
 			ts := unix.Timespec{Sec: int64(n / 1000), Nsec: int64(n%1000) * 1e6}
 			if err := unix.Nanosleep(&ts, nil); err != nil {
+				return fmt.Errorf("workload step %q: %v", step, err)
+			}
+		case "cpu":
+			// cpu N: move this thread to CPU N (modulo the CPU count), so
+			// that per-CPU values of later steps land on that CPU.
+			var set unix.CPUSet
+			set.Set(n % runtime.NumCPU())
+			if err := unix.SchedSetaffinity(0, &set); err != nil {
 				return fmt.Errorf("workload step %q: %v", step, err)
 			}
 		case "spin":
