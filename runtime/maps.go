@@ -130,6 +130,7 @@ func (r *run) readMap(m *codegen.Map) (*format.Map, error) {
 			fm.Kind = format.Stats
 		case types.Hist:
 			fm.Kind = format.Hist
+			fm.HistBits = m.Value.HistBits
 		case types.Lhist:
 			fm.Kind = format.Lhist
 			fm.Lhist = format.LhistParams{Min: m.Value.LhistMin, Max: m.Value.LhistMax, Step: m.Value.LhistStep}

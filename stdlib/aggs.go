@@ -50,13 +50,14 @@ func aggregations() []*Func {
 				}
 				t := types.NewAgg(types.Hist)
 				if len(args) == 2 {
-					k, err := constArg("hist", literal, 1, "second argument (bits per power of two)")
+					k, err := constArg("hist", literal, 1, "second argument (k: 2^k buckets per power of two)")
 					if err != nil {
 						return nil, err
 					}
-					if k != 0 {
-						return nil, argErr(1, "hist() with sub-buckets (k = %d) is not supported yet; use hist(n)", k)
+					if k < 0 || k > maxHistBits {
+						return nil, argErr(1, "hist()'s k must be between 0 and %d, not %d", maxHistBits, k)
 					}
+					t.HistBits = int(k)
 				}
 				return t, nil
 			},
@@ -159,17 +160,30 @@ func extreme(name, help string, k types.AggKind, keep asm.JumpOp) *Func {
 	}
 }
 
-// log2Bucket computes hist()'s bucket for the signed value in R1: 0 for
-// negative values, 1 for zero, and 2 + floor(log2(n)) for n >= 1, by a
-// branch-per-bit binary search (no loops, so the verifier is happy).
-func log2Bucket(e Emitter, _ *types.Type) {
+// maxHistBits bounds hist()'s k, as in bpftrace: 2^5 buckets per power of
+// two is already finer than most uses need.
+const maxHistBits = 5
+
+// log2Bucket computes hist(n, k)'s bucket for the signed value n in R1.
+// With k = 0: 0 for negative n, 1 for zero, and 2 + floor(log2(n)) for
+// n >= 1. In general each power of two [2^p, 2^(p+1)) is cut into 2^k
+// equal buckets: values below 2^k get one bucket each (n + 1), and above
+// that, with l = floor(log2(n)) - k, n falls in bucket
+// ((l + 1) << k) + ((n >> l) & (2^k - 1)) + 1. (stdlib/format's histogram
+// labels invert this numbering.) floor(log2(n)) comes from a
+// branch-per-bit binary search: no loops, so the verifier is happy.
+func log2Bucket(e Emitter, t *types.Type) {
+	k := int32(t.HistBits)
+	mask := int32(1)<<k - 1
 	done := e.Label()
 	e.Emit(
 		asm.Mov.Imm(asm.R0, 0),
 		asm.JSLT.Imm(asm.R1, 0, done),
-		asm.Mov.Imm(asm.R0, 1),
-		asm.JEq.Imm(asm.R1, 0, done),
-		asm.Mov.Imm(asm.R0, 2),
+		asm.Mov.Reg(asm.R0, asm.R1),
+		asm.Add.Imm(asm.R0, 1),
+		asm.JLE.Imm(asm.R1, mask, done),
+		asm.Mov.Reg(asm.R3, asm.R1), // n, kept for the sub-bucket
+		asm.Mov.Imm(asm.R0, 0),
 	)
 	for _, shift := range []int32{32, 16, 8, 4, 2, 1} {
 		skip := e.Label()
@@ -182,7 +196,17 @@ func log2Bucket(e Emitter, _ *types.Type) {
 			asm.Mov.Imm(asm.R2, 0).WithSymbol(skip),
 		)
 	}
-	e.Emit(asm.Mov.Reg(asm.R1, asm.R1).WithSymbol(done))
+	// R0 = floor(log2(n)); turn it into l, then the bucket.
+	e.Emit(
+		asm.Sub.Imm(asm.R0, k),
+		asm.RSh.Reg(asm.R3, asm.R0),
+		asm.And.Imm(asm.R3, mask),
+		asm.Add.Imm(asm.R0, 1),
+		asm.LSh.Imm(asm.R0, k),
+		asm.Add.Reg(asm.R0, asm.R3),
+		asm.Add.Imm(asm.R0, 1),
+		asm.Mov.Reg(asm.R1, asm.R1).WithSymbol(done),
+	)
 }
 
 // linearBucket computes lhist()'s bucket for the signed value in R1: 0

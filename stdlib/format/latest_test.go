@@ -152,7 +152,7 @@ func TestLatest(t *testing.T) {
 func hRows(lo, hi int, s Style) string {
 	var b strings.Builder
 	for i := lo; i <= hi; i++ {
-		b.WriteString(row(s.histLabel(i), "0", 0))
+		b.WriteString(row(s.histLabel(i, 0), "0", 0))
 	}
 	return b.String()
 }
@@ -207,11 +207,26 @@ func TestHistLabels(t *testing.T) {
 		{64, "[4E, 8E)", "[4194304T, 8388608T)"},
 	}
 	for _, tt := range tests {
-		if got := StyleLatest.histLabel(tt.index); got != tt.latest {
+		if got := StyleLatest.histLabel(tt.index, 0); got != tt.latest {
 			t.Errorf("StyleLatest.histLabel(%d) = %q, want %q", tt.index, got, tt.latest)
 		}
-		if got := Style017.histLabel(tt.index); got != tt.old {
+		if got := Style017.histLabel(tt.index, 0); got != tt.old {
 			t.Errorf("Style017.histLabel(%d) = %q, want %q", tt.index, got, tt.old)
+		}
+	}
+	// hist(n, k): 2^k buckets per power of two.
+	sub := []struct {
+		index, k int
+		want     string
+	}{
+		{4, 1, "[3]"}, {5, 1, "[4, 6)"}, {6, 1, "[6, 8)"}, {7, 1, "[8, 12)"},
+		{8, 2, "[7]"}, {9, 2, "[8, 10)"}, {12, 2, "[14, 16)"}, {13, 2, "[16, 20)"},
+		{21, 1, "[1024, 1536)"}, {22, 1, "[1536, 2K)"}, {23, 1, "[2K, 3K)"},
+		{64, 5, "[63]"}, {65, 5, "[64, 66)"},
+	}
+	for _, tt := range sub {
+		if got := StyleLatest.histLabel(tt.index, tt.k); got != tt.want {
+			t.Errorf("histLabel(%d, k=%d) = %q, want %q", tt.index, tt.k, got, tt.want)
 		}
 	}
 	if histBucket(1500) != 12 || histBucket(1<<40) != 42 || histBucket(1<<63-1) != 64 {

@@ -69,6 +69,8 @@ type Map struct {
 	Entries []Entry
 	// Lhist holds lhist()'s parameters for a Lhist map.
 	Lhist LhistParams
+	// HistBits is hist()'s k for a Hist map: 2^k buckets per power of two.
+	HistBits int
 }
 
 // Entry is one key and its value. Which fields are used depends on
@@ -232,7 +234,7 @@ func (s Style) PrintMap(w io.Writer, m *Map, top, div uint64) error {
 			}
 			b.WriteByte('\n')
 			if m.Kind == Hist {
-				s.appendHist(&b, e.Buckets, div)
+				s.appendHist(&b, e.Buckets, div, m.HistBits)
 			} else {
 				s.appendLhist(&b, e.Buckets, m.Lhist)
 			}
