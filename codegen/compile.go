@@ -23,6 +23,9 @@ type Options struct {
 	RingBufferSize uint32
 	// MaxMapKeys bounds every hash map. Zero means 4096, as in bpftrace.
 	MaxMapKeys uint32
+	// License is the license programs declare. Empty means "GPL", which
+	// the helpers gotrace uses require.
+	License string
 }
 
 // Compile generates the programs of a checked script. Errors are returned
@@ -33,6 +36,9 @@ func Compile(src *diag.Source, prog *ast.Program, info *check.Info, lib *stdlib.
 	}
 	if opts.MaxMapKeys == 0 {
 		opts.MaxMapKeys = 4096
+	}
+	if opts.License == "" {
+		opts.License = "GPL"
 	}
 	c := &compiler{
 		src:  src,
@@ -148,7 +154,7 @@ func (c *compiler) program(index int, pi *check.ProbeInfo, t *probes.Target) *Pr
 			Name:         name,
 			Type:         t.Provider.ProgType,
 			Instructions: insns,
-			License:      "GPL",
+			License:      c.opts.License,
 		},
 		StackSize: g.frame.max,
 	}

@@ -167,3 +167,53 @@ func TestFullMapWarns(t *testing.T) {
 		t.Errorf("%d entries of @c printed, want 8:\n%s", n, stdout.String())
 	}
 }
+
+// TestConfigSettings checks settings whose effect does not show in a
+// script's output, and that outside settings (bpftrace's environment
+// variables) win over the config block.
+func TestConfigSettings(t *testing.T) {
+	text, err := os.ReadFile("../testdata/kernel/config_limits.gt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := runtime.Compile("config_limits.gt", string(text), runtime.CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Code.Specs[codegen.EventsMap].MaxEntries, uint32(8*os.Getpagesize()); got != want {
+		t.Errorf("ring buffer of %d bytes, want %d (perf_rb_pages = 5, rounded up to 8 pages)", got, want)
+	}
+	for _, p := range s.Code.Programs {
+		if p.Spec.License != "Dual BSD/GPL" {
+			t.Errorf("program %s has license %q", p.Spec.Name, p.Spec.License)
+		}
+	}
+
+	tests := []struct {
+		name, script string
+		config       map[string]string
+		wantErr      string
+	}{
+		{"env wins", `config = { max_probes = 5 } BEGIN {} END {}`, map[string]string{"BPFTRACE_MAX_PROBES": "1"},
+			"the script attaches 2 probes, more than max_probes (1)"},
+		{"config applies", `config = { max_probes = 1 } BEGIN {} END {}`, nil,
+			"the script attaches 2 probes, more than max_probes (1)"},
+		{"within limits", `config = { max_probes = 2 } BEGIN {} END {}`, nil, ""},
+		{"bad env value", `BEGIN {}`, map[string]string{"BPFTRACE_MAX_MAP_KEYS": "many"},
+			`BPFTRACE_MAX_MAP_KEYS: max_map_keys must be an integer, not "many"`},
+		{"other variables are ignored", `BEGIN {}`, map[string]string{"BPFTRACE_FROM_THE_FUTURE": "1"}, ""},
+		{"too many programs", `config = { max_bpf_progs = 1 } BEGIN {} END {}`, nil,
+			"the script needs 2 BPF programs, more than max_bpf_progs (1)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := runtime.Compile("-e", tt.script, runtime.CompileOptions{Config: tt.config})
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("unexpected error: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("error = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -13,6 +13,9 @@
 package runtime
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/gotrace/gotrace/codegen"
 	"github.com/gotrace/gotrace/lang/ast"
 	"github.com/gotrace/gotrace/lang/check"
@@ -33,7 +36,19 @@ type CompileOptions struct {
 	Codegen codegen.Options
 	// Unsafe allows functions that change the system, such as signal().
 	Unsafe bool
+	// Config are settings from outside the script that win over its
+	// config block, as bpftrace's BPFTRACE_* environment variables do:
+	// "BPFTRACE_MAX_MAP_KEYS" (or "max_map_keys") to "100". Keys that are
+	// not settings gotrace knows are ignored.
+	Config map[string]string
 }
+
+// Limits bpftrace applies unless a script's config says otherwise.
+const (
+	defaultMaxProbes   = 1024
+	defaultMaxBPFProgs = 1024
+	defaultMaxCatBytes = 10240
+)
 
 // Script is a compiled script, ready to run.
 type Script struct {
@@ -64,20 +79,52 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 		Probes: probes.NewRegistry(),
 		Env:    env,
 		Lib:    lib,
-		Unsafe: opts.Unsafe,
+		Unsafe:    opts.Unsafe,
+		Overrides: opts.Config,
 	})
 	if err != nil {
 		return nil, err
 	}
+	set := info.Settings
 	cg := opts.Codegen
-	if n := info.Settings.MaxMapKeys; n > 0 {
+	if n := set.MaxMapKeys; n > 0 {
 		cg.MaxMapKeys = uint32(min(n, 1<<24))
+	}
+	if n := set.PerfRBPages; n > 0 {
+		cg.RingBufferSize = ringBufferSize(n)
+	}
+	cg.License = set.License
+	s := &Script{Source: src, AST: prog, Info: info, lib: lib}
+	if n, limit := s.NumProbes(), orDefault(set.MaxProbes, defaultMaxProbes); int64(n) > limit {
+		return nil, fmt.Errorf("the script attaches %d probes, more than max_probes (%d); raise it with config = { max_probes = %d } if you mean it", n, limit, n)
 	}
 	code, err := codegen.Compile(src, prog, info, lib, cg)
 	if err != nil {
 		return nil, err
 	}
-	return &Script{Source: src, AST: prog, Info: info, Code: code, lib: lib}, nil
+	if n, limit := len(code.Programs), orDefault(set.MaxBPFProgs, defaultMaxBPFProgs); int64(n) > limit {
+		return nil, fmt.Errorf("the script needs %d BPF programs, more than max_bpf_progs (%d); raise it with config = { max_bpf_progs = %d } if you mean it", n, limit, n)
+	}
+	s.Code = code
+	return s, nil
+}
+
+// orDefault is v, or def when v is not set.
+func orDefault(v, def int64) int64 {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// ringBufferSize is the ring buffer size for perf_rb_pages pages: the
+// kernel wants a power of two number of pages.
+func ringBufferSize(pages int64) uint32 {
+	n := uint32(os.Getpagesize())
+	for int64(n) < pages*int64(os.Getpagesize()) && n < 1<<30 {
+		n <<= 1
+	}
+	return n
 }
 
 // NumProbes is the number of probes the script attaches, BEGIN and END

@@ -2,20 +2,26 @@ package runtime
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 )
 
 // cat prints a file, for cat(). A file that cannot be read is reported on
 // stderr, as bpftrace does, without ending the run.
+// At most max_cat_bytes are printed.
 func (r *run) cat(path string) error {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		fmt.Fprintf(r.stderr, "cat: %v\n", err)
 		return nil
 	}
-	_, err = r.out.Write(b)
-	return err
+	defer f.Close()
+	limit := orDefault(r.script.Info.Settings.MaxCatBytes, defaultMaxCatBytes)
+	if _, err := io.Copy(r.out, io.LimitReader(f, limit)); err != nil {
+		fmt.Fprintf(r.stderr, "cat: %v\n", err)
+	}
+	return nil
 }
 
 // system runs a shell command for system() (allowed only with --unsafe);

@@ -359,3 +359,16 @@ func TestUsage(t *testing.T) {
 		},
 	})
 }
+
+func TestConfigFromEnv(t *testing.T) {
+	got := configFromEnv([]string{"PATH=/bin", "BPFTRACE_MAX_MAP_KEYS=10", "BPFTRACE_STACK_MODE=perf=x", "XBPFTRACE_A=1", "BPFTRACE_EMPTY="})
+	want := map[string]string{"BPFTRACE_MAX_MAP_KEYS": "10", "BPFTRACE_STACK_MODE": "perf=x", "BPFTRACE_EMPTY": ""}
+	if len(got) != len(want) {
+		t.Fatalf("configFromEnv = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("configFromEnv[%s] = %q, want %q", k, got[k], v)
+		}
+	}
+}

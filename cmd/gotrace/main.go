@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/gotrace/gotrace/lang/diag"
@@ -180,7 +181,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		name, text = o.file, string(b)
 	}
 
-	script, err := runtime.Compile(name, text, runtime.CompileOptions{Params: o.params, Unsafe: o.unsafe})
+	script, err := runtime.Compile(name, text, runtime.CompileOptions{Params: o.params, Unsafe: o.unsafe, Config: configFromEnv(os.Environ())})
 	if err != nil {
 		printError(stderr, err)
 		return 1
@@ -211,4 +212,18 @@ func printError(w io.Writer, err error) {
 		return
 	}
 	fmt.Fprintf(w, "gotrace: error: %v\n", err)
+}
+
+// configFromEnv picks bpftrace's BPFTRACE_* variables out of the
+// environment: they set config keys (BPFTRACE_MAX_MAP_KEYS=100) and win
+// over a script's config block, as in bpftrace.
+func configFromEnv(env []string) map[string]string {
+	conf := map[string]string{}
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if ok && strings.HasPrefix(k, "BPFTRACE_") {
+			conf[k] = v
+		}
+	}
+	return conf
 }

@@ -24,6 +24,10 @@ type Config struct {
 	Lib *stdlib.Library
 	// Unsafe allows functions that change the system (--unsafe).
 	Unsafe bool
+	// Overrides are config settings from outside the script, by key
+	// (BPFTRACE_MAX_MAP_KEYS, max_map_keys, ...): bpftrace's environment
+	// variables, which win over the script's config block.
+	Overrides map[string]string
 }
 
 // Check type-checks prog. The returned error, if any, is a *diag.List.
