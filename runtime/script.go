@@ -75,10 +75,10 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 	}
 	lib := stdlib.New()
 	info, err := check.Check(src, prog, &check.Config{
-		Params: opts.Params,
-		Probes: probes.NewRegistry(),
-		Env:    env,
-		Lib:    lib,
+		Params:    opts.Params,
+		Probes:    probes.NewRegistry(),
+		Env:       env,
+		Lib:       lib,
 		Unsafe:    opts.Unsafe,
 		Overrides: opts.Config,
 	})
