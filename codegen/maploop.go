@@ -10,67 +10,28 @@ import (
 )
 
 // `for ($kv : @map) { body }` runs body once per entry with
-// bpf_for_each_map_elem, whose callback is a BPF subprogram: the body is
-// generated as its own function (its own stack frame and registers) and
-// placed after the program. Body and probe share variables through the
-// scratch map (gen.varsInScratch). The callback answers 0 to go on and 1 to
-// stop; exit() and return also set a flag that ends the probe after the loop.
+// bpf_for_each_map_elem, whose callback is a BPF subprogram (callback.go).
 
 // mapLoop generates the call and the callback.
 func (g *gen) mapLoop(s *ast.ForStmt) {
 	m := g.mapOf(s.Map)
 	fn := funcPrefix + g.newLabel()
 	g.callbackFor(s, m, fn)
-	after := g.newLabel()
 	g.forEachMapElem(m, fn)
-	// Did the body call exit() or return?
-	base, off := g.memRef(place{base: g.scratch, off: g.stopOff}, asm.R1)
-	g.emit(
-		asm.LoadMem(asm.R0, base, off, asm.DWord),
-		asm.JEq.Imm(asm.R0, 0, after),
-		asm.Ja.Label(g.exitLabel),
-	)
-	g.label(after)
+	g.stopIfCallbackExited()
 }
 
 // callbackFor generates the loop body as the subprogram fn:
 // long fn(struct bpf_map *map, void *key, void *value, void *ctx).
 func (g *gen) callbackFor(s *ast.ForStmt, m *Map, fn string) {
-	cb := &gen{
-		c:             g.c,
-		target:        g.target,
-		probe:         g.probe,
-		vars:          g.vars,
-		varsInScratch: true,
-		labels:        g.labels,
-		scratch:       &tmp{hasSlot: true},
-		scratchUsed:   g.scratchUsed, // after everything the probe has live
-		stopOff:       g.stopOff,
-	}
-	cb.at(s.At)
-	cb.pending = fn
-	stop, next, stopProbe := cb.newLabel(), cb.newLabel(), cb.newLabel()
-	cb.exitLabel = stopProbe
-	key, value := cb.frame.alloc(8), cb.frame.alloc(8)
-	scratchKey := cb.frame.alloc(8)
-	cb.scratch.slot = cb.frame.alloc(8)
-	// The callback's context argument (R4) points at the caller's saved
-	// context pointer (see forEachMapElem): keep a copy in this frame so
-	// that args and arg0..argN work in the body as in the probe.
-	cb.ctxSlot = cb.frame.alloc(8)
-	cb.emit(
-		asm.LoadMem(asm.R0, asm.R4, 0, asm.DWord),
-		asm.StoreMem(asm.RFP, cb.ctxSlot, asm.R0, asm.DWord),
-		asm.StoreMem(asm.RFP, key, asm.R2, asm.DWord),
-		asm.StoreMem(asm.RFP, value, asm.R3, asm.DWord),
-		asm.StoreImm(asm.RFP, scratchKey, 0, asm.Word),
-		asm.LoadMapPtr(asm.R1, 0).WithReference(ScratchMap),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, int32(scratchKey)),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, stop),
-		asm.StoreMem(asm.RFP, cb.scratch.slot, asm.R0, asm.DWord),
-	)
+	var key, value int16
+	cb := g.beginCallback(s.At, fn, asm.R4, func(cb *gen) {
+		key, value = cb.frame.alloc(8), cb.frame.alloc(8)
+		cb.emit(
+			asm.StoreMem(asm.RFP, key, asm.R2, asm.DWord),
+			asm.StoreMem(asm.RFP, value, asm.R3, asm.DWord),
+		)
+	})
 	// $kv = (key, value), copied from the map's memory.
 	kv := g.c.info.Uses[s.Var]
 	offs := kv.Type.Offsets()
@@ -84,24 +45,7 @@ func (g *gen) callbackFor(s *ast.ForStmt, m *Map, fn string) {
 		cb.copyFrom(value, dst.plus(offs[1]), kv.Type.Elems[1].StorageSize())
 	}
 
-	cb.loops = []loopLabels{{brk: stop, cont: next}}
-	cb.block(s.Body)
-	cb.flushAll()
-	cb.label(next)
-	cb.emit(asm.Mov.Imm(asm.R0, 0), asm.Return())
-	cb.label(stopProbe)
-	base, off := cb.memRef(place{base: cb.scratch, off: cb.stopOff}, asm.R1)
-	cb.emit(asm.Mov.Imm(asm.R0, 1), asm.StoreMem(base, off, asm.R0, asm.DWord))
-	cb.label(stop)
-	cb.emit(asm.Mov.Imm(asm.R0, 1), asm.Return())
-
-	if g.frame.max+cb.frame.max > maxStack {
-		g.errorf(s.At, "this loop's body and its probe need %d bytes of stack together; the kernel allows %d", g.frame.max+cb.frame.max, maxStack)
-	}
-	g.scratchMax = max(g.scratchMax, cb.scratchMax)
-	cb.insns[0] = btf.WithFuncMetadata(cb.insns[0], funcInfo(fn, 4, false))
-	g.subprogs = append(g.subprogs, cb.insns...)
-	g.subprogs = append(g.subprogs, cb.subprogs...)
+	g.endCallback(cb, s.At, s.Body, fn, 4)
 }
 
 // copyFrom copies n bytes (a multiple of 8) from the memory whose address

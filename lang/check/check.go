@@ -42,14 +42,15 @@ func Check(src *diag.Source, prog *ast.Program, conf *Config) (info *Info, err e
 		conf: conf,
 		errs: &diag.List{Src: src},
 		info: &Info{
-			Types:   map[ast.Expr]*types.Type{},
-			Consts:  map[ast.Expr]int64{},
-			Strings: map[ast.Expr]string{},
-			Vars:    map[*ast.Ident]*stdlib.Var{},
-			Uses:    map[*ast.Var]*Variable{},
-			Fields:  map[*ast.FieldAccess]types.Field{},
-			Funcs:   map[*ast.Call]*stdlib.Func{},
-			Printf:  map[*ast.Call]*format.Printf{},
+			Types:         map[ast.Expr]*types.Type{},
+			Consts:        map[ast.Expr]int64{},
+			Strings:       map[ast.Expr]string{},
+			Vars:          map[*ast.Ident]*stdlib.Var{},
+			Uses:          map[*ast.Var]*Variable{},
+			Fields:        map[*ast.FieldAccess]types.Field{},
+			Funcs:         map[*ast.Call]*stdlib.Func{},
+			Printf:        map[*ast.Call]*format.Printf{},
+			LoopCallbacks: map[ast.Stmt]bool{},
 		},
 		maps: map[string]*MapInfo{},
 	}
@@ -185,6 +186,9 @@ func (c *checker) checkProbes() {
 			}
 		}
 		c.block(pi.Probe.Body)
+		if pi.Callbacks {
+			c.loopsAsCallbacks(pi.Probe.Body)
+		}
 		// Later targets of a wildcard may lay out args differently; the
 		// code generator handles offsets, but field types must agree.
 		for _, t := range pi.Targets[1:] {

@@ -33,6 +33,13 @@ type Info struct {
 	Funcs map[*ast.Call]*stdlib.Func
 	// Printf holds the parsed format of each printf call.
 	Printf map[*ast.Call]*format.Printf
+	// LoopCallbacks are the `for ($i : a..b)` and while loops whose body
+	// runs as a bpf_loop callback: those the verifier could not walk
+	// iteration by iteration, because a range bound is not a constant,
+	// there are more than MaxInlineRange iterations, or the probe keeps
+	// its variables where the verifier does not track them (see
+	// ProbeInfo.Callbacks).
+	LoopCallbacks map[ast.Stmt]bool
 	// Maps lists the script's maps in order of first appearance.
 	Maps []*MapInfo
 	// Settings are the values of the script's config block.
@@ -62,8 +69,8 @@ type ProbeInfo struct {
 	// Vars are the probe's scratch variables, in order of declaration.
 	Vars []*Variable
 	// Callbacks is set when the probe calls a helper with a callback
-	// subprogram: `for ($kv : @map)` loops (whose bodies run as callbacks)
-	// and len(@map).
+	// subprogram: `for ($kv : @map)` loops (whose bodies run as callbacks),
+	// len(@map) and Info.LoopCallbacks.
 	Callbacks bool
 }
 

@@ -342,8 +342,34 @@ func (c *checker) unroll(s *ast.UnrollStmt) {
 	c.block(s.Body)
 }
 
-// forStmt checks `for ($i : lo..hi)`; `for ($kv : @map)` is not supported
-// yet.
+// Range loops with at most MaxInlineRange iterations, known when the
+// script is compiled, are plain loops that the verifier walks iteration by
+// iteration; others run with bpf_loop, which the kernel bounds at
+// MaxRangeIterations.
+const (
+	MaxInlineRange     = 100
+	MaxRangeIterations = 1 << 23
+)
+
+// loopsAsCallbacks makes every range and while loop in body run as a
+// bpf_loop callback. A probe with callbacks keeps its variables in the
+// scratch map, where the verifier does not track values, so it could not
+// see a plain loop's counter progress and would reject the loop.
+func (c *checker) loopsAsCallbacks(body *ast.Block) {
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch s := n.(type) {
+		case *ast.ForStmt:
+			if s.Map == nil {
+				c.info.LoopCallbacks[s] = true
+			}
+		case *ast.WhileStmt:
+			c.info.LoopCallbacks[s] = true
+		}
+		return true
+	})
+}
+
+// forStmt checks `for ($i : lo..hi)` and `for ($kv : @map)`.
 func (c *checker) forStmt(s *ast.ForStmt) {
 	if s.Map != nil {
 		c.mapLoop(s)
@@ -353,6 +379,15 @@ func (c *checker) forStmt(s *ast.ForStmt) {
 		if t := c.valueExpr(e); t != nil && !t.IsInt() {
 			c.errorf(e.Pos(), "a range bound must be an integer, not %s", t)
 		}
+	}
+	lo, loConst := c.info.Consts[s.Lo]
+	hi, hiConst := c.info.Consts[s.Hi]
+	switch {
+	case loConst && hiConst && hi-lo > MaxRangeIterations:
+		c.errorf(s.Hi.Pos(), "this loop runs %d times; the kernel runs a loop at most %d times", hi-lo, MaxRangeIterations)
+	case !loConst || !hiConst || hi-lo > MaxInlineRange:
+		c.info.LoopCallbacks[s] = true
+		c.probe.Callbacks = true
 	}
 	c.withScope(func() {
 		v := c.declareVar(s.Var.Name, s.Var.At, types.Int64, len(c.scopes)-1)
