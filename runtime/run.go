@@ -79,6 +79,7 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 			r.detachAll()
 			return 1, err
 		}
+		s.lib.ProbesAttached()
 	}
 	defer r.detachAll()
 	if !opts.Quiet {

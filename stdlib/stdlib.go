@@ -13,6 +13,7 @@ package stdlib
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/cilium/ebpf/asm"
 
@@ -142,6 +143,7 @@ type Library struct {
 	machine    machine
 	kernel     *btf.Kernel
 	strSize    int
+	userSyms   userSymbols
 }
 
 // StrSize is the buffer size of strings read with str().
@@ -165,13 +167,13 @@ func NewWithKernel(k *btf.Kernel) *Library {
 // New builds the library from the tables in vars.go, funcs.go and aggs.go.
 func New() *Library {
 	l := &Library{vars: map[string]*Var{}, funcs: map[string]*Func{}, formatters: map[string]*Formatter{}, kernel: btf.NewKernel(), strSize: DefaultStrSize}
-	for _, f := range formatters() {
+	for _, f := range append(formatters(), userSymbolFormatters()...) {
 		l.formatters[f.Name] = f
 	}
 	for _, v := range builtinVars() {
 		l.vars[v.Name] = v
 	}
-	for _, f := range append(append(builtinFuncs(), aggregations()...), specialFuncs()...) {
+	for _, f := range slices.Concat(builtinFuncs(), aggregations(), specialFuncs(), userSymbolFuncs()) {
 		l.funcs[f.Name] = f
 	}
 	return l
