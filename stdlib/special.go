@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"syscall"
 
@@ -54,7 +55,9 @@ func formatters() []*Formatter {
 		}},
 		{Name: "inet", FormatBytes: func(_ *Library, b []byte, _ string) format.Value {
 			if binary.LittleEndian.Uint64(b) == unix.AF_INET6 {
-				return net.IP(b[8:24]).String()
+				// netip, unlike net.IP, keeps an IPv4-mapped address in
+				// IPv6 form (::ffff:1.2.3.4), as inet_ntop does.
+				return netip.AddrFrom16([16]byte(b[8:24])).String()
 			}
 			return net.IP(b[8:12]).String()
 		}},
@@ -289,8 +292,8 @@ func emitNtop(e Emitter, a *Args) {
 	}
 	e.Emit(
 		asm.Add.Imm(asm.R1, 8),
+		asm.Mov.Reg(asm.R3, addrReg), // before R2, which may be addrReg, is set
 		asm.Mov.Imm(asm.R2, size),
-		asm.Mov.Reg(asm.R3, addrReg),
 		read.Call(),
 	)
 }
