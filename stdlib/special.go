@@ -64,6 +64,7 @@ func formatters() []*Formatter {
 		{Name: "strftime", Format: func(l *Library, v uint64, layout string) string {
 			return format.Strftime(layout, l.machine.wallTime(v))
 		}},
+		syscallNameFormatter(),
 	}
 }
 
@@ -114,6 +115,7 @@ func specialFuncs() []*Func {
 		}
 	}
 	return []*Func{
+		syscallNameFunc(),
 		addrSpace("kptr", types.Kernel, "kptr(p): p, read from kernel memory"),
 		addrSpace("uptr", types.User, "uptr(p): p, read from user memory"),
 		intArgTo("ksym", "ksym(addr): the kernel symbol containing addr"),

@@ -175,6 +175,10 @@ func (c *checker) ident(e *ast.Ident) *types.Type {
 		c.info.Consts[e] = v
 		return types.Int64
 	}
+	if v, ok := c.conf.Lib.Constant(e.Name); ok {
+		c.info.Consts[e] = v
+		return types.Int64
+	}
 	v, ok := c.conf.Lib.Var(e.Name)
 	if !ok {
 		err := c.errorf(e.At, "unknown identifier %q", e.Name)
