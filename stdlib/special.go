@@ -64,6 +64,7 @@ func formatters() []*Formatter {
 		{Name: "strftime", Format: func(l *Library, v uint64, layout string) string {
 			return format.Strftime(layout, l.machine.wallTime(v))
 		}},
+		cgroupPathFormatter(),
 		syscallNameFormatter(),
 	}
 }
@@ -115,6 +116,7 @@ func specialFuncs() []*Func {
 		}
 	}
 	return []*Func{
+		cgroupPathFunc(),
 		syscallNameFunc(),
 		addrSpace("kptr", types.Kernel, "kptr(p): p, read from kernel memory"),
 		addrSpace("uptr", types.User, "uptr(p): p, read from user memory"),
