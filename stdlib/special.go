@@ -116,6 +116,7 @@ func specialFuncs() []*Func {
 		}
 	}
 	return []*Func{
+		ptonFunc(),
 		cgroupPathFunc(),
 		syscallNameFunc(),
 		addrSpace("kptr", types.Kernel, "kptr(p): p, read from kernel memory"),
@@ -264,9 +265,13 @@ func cgroupID(path string) (uint64, error) {
 const bufMax = 64
 
 // emitNtop writes an inet value {u64 family; 16 address bytes} to R1. The
-// address is an integer (IPv4), or the address of an array or the pointer
-// given (read from memory).
+// address is an integer (IPv4), bytes known at compile time (pton()), or
+// the address of an array or the pointer given (read from memory).
 func emitNtop(e Emitter, a *Args) {
+	if b := a.Bytes[len(a.Types)-1]; b != nil {
+		emitConstInet(e, a, b)
+		return
+	}
 	addr := a.Types[len(a.Types)-1]
 	addrReg := asm.R2
 	if len(a.Types) == 2 {
