@@ -4,6 +4,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/gotrace/gotrace/lang/ast"
+	"github.com/gotrace/gotrace/lang/types"
 )
 
 // jumpWhen generates a condition as control flow: it jumps to label when
@@ -46,6 +47,10 @@ func (g *gen) jumpWhen(e ast.Expr, want bool, label string) {
 			g.label(skip)
 			return
 		case "==", "!=", "<", "<=", ">", ">=":
+			if g.typeOf(e.X).Kind == types.Array {
+				g.arrayCompareJump(e, label, !want)
+				return
+			}
 			if !g.typeOf(e.X).IsString() {
 				g.compareJump(e, label, !want)
 				return

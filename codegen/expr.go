@@ -103,6 +103,7 @@ func (g *gen) callArgsTo(e *ast.Call, f *stdlib.Func, dst *place) {
 		Types: make([]*types.Type, len(e.Args)),
 		Ints:  make([]*int64, len(e.Args)),
 		Strs:  make([]*string, len(e.Args)),
+		Bytes: make([][]byte, len(e.Args)),
 	}
 	tmps := make([]*tmp, len(e.Args))
 	bufs := make([]*place, len(e.Args))
@@ -114,7 +115,10 @@ func (g *gen) callArgsTo(e *ast.Call, f *stdlib.Func, dst *place) {
 		if s, ok := g.c.info.Strings[arg]; ok {
 			a.Strs[i] = &s
 		}
+		a.Bytes[i] = g.c.info.Bytes[arg]
 		switch t := a.Types[i]; {
+		case a.Bytes[i] != nil:
+			// A constant array (pton()) exists only as a.Bytes.
 		case t.IsString():
 			p, _ := g.strTemp(arg)
 			bufs[i] = &p
@@ -129,6 +133,9 @@ func (g *gen) callArgsTo(e *ast.Call, f *stdlib.Func, dst *place) {
 		r := asm.R2 + asm.Register(i)
 		if bufs[i] != nil {
 			g.addrOf(r, *bufs[i])
+			continue
+		}
+		if tmps[i] == nil {
 			continue
 		}
 		g.loadTmp(r, tmps[i])
@@ -211,6 +218,9 @@ func (g *gen) binary(e *ast.Binary) *tmp {
 	xt, yt := g.typeOf(e.X), g.typeOf(e.Y)
 	if xt.IsString() {
 		return g.stringCompare(e)
+	}
+	if xt.Kind == types.Array {
+		return g.arrayCompare(e)
 	}
 	signed := signedOp(xt, yt)
 	x := g.intExpr(e.X)

@@ -21,6 +21,7 @@ type machine struct {
 	users    map[uint32]string
 	bootWall time.Time // the wall-clock time of CLOCK_MONOTONIC's zero
 	bootRead bool
+	cgroups  cgroupTree // for cgroup_path()
 }
 
 type kernelSymbol struct {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"syscall"
 
@@ -54,13 +55,17 @@ func formatters() []*Formatter {
 		}},
 		{Name: "inet", FormatBytes: func(_ *Library, b []byte, _ string) format.Value {
 			if binary.LittleEndian.Uint64(b) == unix.AF_INET6 {
-				return net.IP(b[8:24]).String()
+				// netip, unlike net.IP, keeps an IPv4-mapped address in
+				// IPv6 form (::ffff:1.2.3.4), as inet_ntop does.
+				return netip.AddrFrom16([16]byte(b[8:24])).String()
 			}
 			return net.IP(b[8:12]).String()
 		}},
 		{Name: "strftime", Format: func(l *Library, v uint64, layout string) string {
 			return format.Strftime(layout, l.machine.wallTime(v))
 		}},
+		cgroupPathFormatter(),
+		syscallNameFormatter(),
 	}
 }
 
@@ -111,6 +116,9 @@ func specialFuncs() []*Func {
 		}
 	}
 	return []*Func{
+		ptonFunc(),
+		cgroupPathFunc(),
+		syscallNameFunc(),
 		addrSpace("kptr", types.Kernel, "kptr(p): p, read from kernel memory"),
 		addrSpace("uptr", types.User, "uptr(p): p, read from user memory"),
 		intArgTo("ksym", "ksym(addr): the kernel symbol containing addr"),
@@ -257,9 +265,13 @@ func cgroupID(path string) (uint64, error) {
 const bufMax = 64
 
 // emitNtop writes an inet value {u64 family; 16 address bytes} to R1. The
-// address is an integer (IPv4), or the address of an array or the pointer
-// given (read from memory).
+// address is an integer (IPv4), bytes known at compile time (pton()), or
+// the address of an array or the pointer given (read from memory).
 func emitNtop(e Emitter, a *Args) {
+	if b := a.Bytes[len(a.Types)-1]; b != nil {
+		emitConstInet(e, a, b)
+		return
+	}
 	addr := a.Types[len(a.Types)-1]
 	addrReg := asm.R2
 	if len(a.Types) == 2 {
@@ -289,8 +301,8 @@ func emitNtop(e Emitter, a *Args) {
 	}
 	e.Emit(
 		asm.Add.Imm(asm.R1, 8),
+		asm.Mov.Reg(asm.R3, addrReg), // before R2, which may be addrReg, is set
 		asm.Mov.Imm(asm.R2, size),
-		asm.Mov.Reg(asm.R3, addrReg),
 		read.Call(),
 	)
 }

@@ -51,6 +51,10 @@ type Args struct {
 	// (nil where an argument is not a constant of that kind).
 	Ints []*int64
 	Strs []*string
+	// Bytes holds the values of byte-array arguments known at compile time
+	// (pton()). The code generator does not evaluate such an argument: its
+	// register is left unset and the entry uses these bytes instead.
+	Bytes [][]byte
 	// Lib is the library the entry belongs to, for entries that need to
 	// know about the machine (kaddr reads /proc/kallsyms).
 	Lib *Library
@@ -115,6 +119,11 @@ type Func struct {
 	Check func(a *Args) (*types.Type, error)
 	// Emit generates a Value function; see FuncKind.
 	Emit func(e Emitter, a *Args)
+	// Bytes evaluates, at compile time, a Value function whose value is a
+	// byte array that only depends on its constant arguments (pton). The
+	// checker records the bytes and only lets the value reach places that
+	// use them as a constant, so such a function has no Emit.
+	Bytes func(a *Args) []byte
 	// Unsafe marks functions that change the system (signal, system,
 	// override): bpftrace, and gotrace, run them only with --unsafe.
 	Unsafe bool

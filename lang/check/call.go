@@ -63,6 +63,9 @@ func (c *checker) call(e *ast.Call, asStmt bool) *types.Type {
 		c.reportCallErr(e, err)
 		return nil
 	}
+	if f.Bytes != nil {
+		c.info.Bytes[e] = f.Bytes(args)
+	}
 	return t
 }
 
@@ -96,6 +99,7 @@ func (c *checker) args(e *ast.Call) (*stdlib.Args, bool) {
 		Types: make([]*types.Type, len(e.Args)),
 		Ints:  make([]*int64, len(e.Args)),
 		Strs:  make([]*string, len(e.Args)),
+		Bytes: make([][]byte, len(e.Args)),
 	}
 	ok := true
 	for i, arg := range e.Args {
@@ -109,6 +113,7 @@ func (c *checker) args(e *ast.Call) (*stdlib.Args, bool) {
 		if s, isConst := c.info.Strings[arg]; isConst {
 			a.Strs[i] = &s
 		}
+		a.Bytes[i] = c.info.Bytes[arg]
 	}
 	return a, ok
 }

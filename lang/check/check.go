@@ -45,6 +45,7 @@ func Check(src *diag.Source, prog *ast.Program, conf *Config) (info *Info, err e
 			Types:         map[ast.Expr]*types.Type{},
 			Consts:        map[ast.Expr]int64{},
 			Strings:       map[ast.Expr]string{},
+			Bytes:         map[ast.Expr][]byte{},
 			Vars:          map[*ast.Ident]*stdlib.Var{},
 			Uses:          map[*ast.Var]*Variable{},
 			Fields:        map[*ast.FieldAccess]types.Field{},

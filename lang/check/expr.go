@@ -131,6 +131,9 @@ func (c *checker) copyConst(dst, src ast.Expr) {
 	if v, ok := c.info.Strings[src]; ok {
 		c.info.Strings[dst] = v
 	}
+	if b, ok := c.info.Bytes[src]; ok {
+		c.info.Bytes[dst] = b
+	}
 }
 
 // positional types $N as an integer when the parameter looks like one and
@@ -168,6 +171,10 @@ func (c *checker) ident(e *ast.Ident) *types.Type {
 		return c.defineValue(e, d)
 	}
 	if v, ok := c.enums[e.Name]; ok {
+		c.info.Consts[e] = v
+		return types.Int64
+	}
+	if v, ok := c.conf.Lib.Constant(e.Name); ok {
 		c.info.Consts[e] = v
 		return types.Int64
 	}
@@ -282,6 +289,9 @@ func (c *checker) binary(e *ast.Binary) *types.Type {
 	}
 	switch e.Op {
 	case "==", "!=":
+		if x.Kind == types.Array || y.Kind == types.Array {
+			return c.arrayCompare(e, x, y)
+		}
 		if x.IsString() && y.IsString() {
 			return types.Uint64
 		}
@@ -367,6 +377,9 @@ func (c *checker) cast(e *ast.Cast) *types.Type {
 		c.errorf(e.Type.At, "casts to %s are not supported yet; integer and pointer casts are", e.Type)
 		return nil
 	}
+	if x.Kind == types.Array {
+		return c.arrayCast(e, x, t)
+	}
 	if !x.IsIntLike() {
 		c.errorf(e.X.Pos(), "cannot cast %s to %s", x, t)
 		return nil
@@ -430,6 +443,9 @@ func (c *checker) index(e *ast.Index) *types.Type {
 	if !i.IsInt() {
 		c.errorf(e.Index.Pos(), "an index must be an integer, not %s", i)
 		return nil
+	}
+	if b, ok := c.info.Bytes[e.X]; ok {
+		return c.constArrayIndex(e, x, b)
 	}
 	if !c.fromArgs(e.X) {
 		// Kernel or user memory: any index, read with a helper.

@@ -23,6 +23,8 @@ type Info struct {
 	Consts map[ast.Expr]int64
 	// Strings holds the value of string expressions known at compile time.
 	Strings map[ast.Expr]string
+	// Bytes holds the value of byte arrays known at compile time (pton()).
+	Bytes map[ast.Expr][]byte
 	// Fields resolves accesses to struct fields in memory (p->f, s.f).
 	Fields map[*ast.FieldAccess]types.Field
 	// Uses resolves scratch variables ($x) to their declarations.

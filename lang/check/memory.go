@@ -197,7 +197,7 @@ func (c *checker) addressOf(e *ast.Unary) *types.Type {
 			return types.NewPointer(t, c.info.Types[x.X].AddrSpace)
 		}
 	case *ast.Index:
-		if !FromArgs(x) {
+		if _, isConst := c.info.Bytes[x.X]; !isConst && !FromArgs(x) {
 			return types.NewPointer(t, c.info.Types[x.X].AddrSpace)
 		}
 	case *ast.Unary:

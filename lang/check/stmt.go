@@ -182,7 +182,9 @@ func (c *checker) assignedValue(s *ast.AssignStmt) *types.Type {
 		return storageType(vt)
 	}
 	err := c.errorf(s.Value.Pos(), "%s values cannot be stored in variables or maps yet", vt)
-	if vt.Kind == types.Array {
+	if _, isConst := c.info.Bytes[s.Value]; isConst {
+		err.Hint = `use pton() where its value is needed (ntop(pton("1.2.3.4")), args.daddr == pton("1.2.3.4")), or cast it: (uint32)pton("1.2.3.4")`
+	} else if vt.Kind == types.Array {
 		err.Hint = "store its elements one at a time, indexed with constants"
 	}
 	return nil
