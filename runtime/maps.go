@@ -135,7 +135,8 @@ func (r *run) readMap(m *codegen.Map) (*format.Map, error) {
 			fm.Kind = format.Lhist
 			fm.Lhist = format.LhistParams{Min: m.Value.LhistMin, Max: m.Value.LhistMax, Step: m.Value.LhistStep}
 		}
-	case m.Value.Kind == types.String:
+	case m.Value.Kind == types.String, m.Value.Kind == types.Special:
+		// Special values (ksym, strerror, ...) print as their text.
 		fm.Kind = format.String
 	case m.Value.Kind == types.Tuple:
 		fm.Kind = format.Tuple
@@ -182,6 +183,13 @@ func (r *run) mergeValue(m *codegen.Map, values [][]byte, e *format.Entry) bool 
 		switch m.Value.Kind {
 		case types.String:
 			e.Str = r.decodeValue(values[0], m.Value).(string)
+		case types.Special:
+			switch v := r.decodeValue(values[0], m.Value).(type) {
+			case []byte:
+				e.Str = string(v)
+			default:
+				e.Str = fmt.Sprint(v)
+			}
 		case types.Tuple:
 			e.Tuple = r.decodeValue(values[0], m.Value).(format.TupleValue)
 		default:
