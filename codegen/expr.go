@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"math"
+
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/gotrace/gotrace/lang/ast"
@@ -176,6 +178,29 @@ func (g *gen) boolify(r asm.Register, op asm.JumpOp) {
 	g.label(end)
 }
 
+// immediate returns the value of e when it is a constant that operator op
+// can take as a 32-bit immediate, sign-extended to 64 bits as the CPU does.
+// Division by a constant 0 and shifts outside 0..63 keep the register
+// form: the verifier rejects them as immediates, while the register form
+// has defined results (x / 0 is 0).
+func (g *gen) immediate(e ast.Expr, op string) (int32, bool) {
+	c, ok := g.c.info.Consts[e]
+	if !ok || c < math.MinInt32 || c > math.MaxInt32 {
+		return 0, false
+	}
+	switch op {
+	case "/", "%":
+		if c == 0 {
+			return 0, false
+		}
+	case "<<", ">>":
+		if c < 0 || c > 63 {
+			return 0, false
+		}
+	}
+	return int32(c), true
+}
+
 // signedOp reports whether an operation on x and y is signed, after C's
 // usual arithmetic conversions in 64 bits (see check.promote).
 func signedOp(x, y *types.Type) bool {
@@ -223,21 +248,37 @@ func (g *gen) binary(e *ast.Binary) *tmp {
 		return g.arrayCompare(e)
 	}
 	signed := signedOp(xt, yt)
+	op, isArith := arithOp(e.Op)
+	if isArith && signed {
+		switch op {
+		case asm.Div:
+			op = asm.SDiv
+		case asm.Mod:
+			op = asm.SMod
+		case asm.RSh:
+			op = asm.ArSh
+		}
+	}
 	x := g.intExpr(e.X)
+	if c, ok := g.immediate(e.Y, e.Op); ok {
+		// A constant right operand goes into the instruction: one
+		// register less, and the verifier knows the value exactly.
+		rx := g.clobber(x)
+		if isArith {
+			g.emit(op.Imm(rx, c))
+			return x
+		}
+		yes, end := g.newLabel(), g.newLabel()
+		g.emit(compareOp(e.Op, signed).Imm(rx, c, yes), asm.Mov.Imm(rx, 0), asm.Ja.Label(end))
+		g.label(yes)
+		g.emit(asm.Mov.Imm(rx, 1))
+		g.label(end)
+		return x
+	}
 	y := g.intExpr(e.Y)
 	rx, ry := g.reg2(x, y)
 	g.clobber(x)
-	if op, ok := arithOp(e.Op); ok {
-		if signed {
-			switch op {
-			case asm.Div:
-				op = asm.SDiv
-			case asm.Mod:
-				op = asm.SMod
-			case asm.RSh:
-				op = asm.ArSh
-			}
-		}
+	if isArith {
 		g.emit(op.Reg(rx, ry))
 		g.free(y)
 		return x

@@ -49,6 +49,17 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 	defer out.Flush()
 
 	l, err := s.load(monotonicNow())
+	if err != nil && s.hasPlainLoops() {
+		// The verifier may have given up on a plain loop: try once more
+		// with loops as callbacks, and report the first error if that
+		// fails too.
+		if again, cerr := s.withLoopCallbacks(); cerr == nil {
+			if l2, err2 := again.load(monotonicNow()); err2 == nil {
+				*s = *again
+				l, err = l2, nil
+			}
+		}
+	}
 	if err != nil {
 		return 1, err
 	}

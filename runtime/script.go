@@ -41,6 +41,10 @@ type CompileOptions struct {
 	// "BPFTRACE_MAX_MAP_KEYS" (or "max_map_keys") to "100". Keys that are
 	// not settings gotrace knows are ignored.
 	Config map[string]string
+
+	// loopsAsCallbacks is set when compiling again after the verifier
+	// rejected plain loops (see Script.withLoopCallbacks).
+	loopsAsCallbacks bool
 }
 
 // Limits bpftrace applies unless a script's config says otherwise.
@@ -57,7 +61,8 @@ type Script struct {
 	Info   *check.Info
 	Code   *codegen.Output
 
-	lib *stdlib.Library // formats values of Special types when printing
+	lib  *stdlib.Library // formats values of Special types when printing
+	opts CompileOptions  // how it was compiled, to compile it again
 }
 
 // Compile parses, checks and generates code for a script. name is how
@@ -75,12 +80,13 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 	}
 	lib := stdlib.New()
 	info, err := check.Check(src, prog, &check.Config{
-		Params:    opts.Params,
-		Probes:    probes.NewRegistry(),
-		Env:       env,
-		Lib:       lib,
-		Unsafe:    opts.Unsafe,
-		Overrides: opts.Config,
+		Params:           opts.Params,
+		Probes:           probes.NewRegistry(),
+		Env:              env,
+		Lib:              lib,
+		Unsafe:           opts.Unsafe,
+		Overrides:        opts.Config,
+		LoopsAsCallbacks: opts.loopsAsCallbacks,
 	})
 	if err != nil {
 		return nil, err
@@ -94,7 +100,7 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 		cg.RingBufferSize = ringBufferSize(n)
 	}
 	cg.License = set.License
-	s := &Script{Source: src, AST: prog, Info: info, lib: lib}
+	s := &Script{Source: src, AST: prog, Info: info, lib: lib, opts: opts}
 	if n, limit := s.NumProbes(), orDefault(set.MaxProbes, defaultMaxProbes); int64(n) > limit {
 		return nil, fmt.Errorf("the script attaches %d probes, more than max_probes (%d); raise it with config = { max_probes = %d } if you mean it", n, limit, n)
 	}
@@ -135,4 +141,32 @@ func (s *Script) NumProbes() int {
 		n += len(p.Targets)
 	}
 	return n
+}
+
+// hasPlainLoops reports whether some range or while loop of the script is
+// a plain loop, which the verifier must walk iteration by iteration.
+func (s *Script) hasPlainLoops() bool {
+	found := false
+	for _, p := range s.AST.Probes {
+		ast.Inspect(p, func(n ast.Node) bool {
+			switch l := n.(type) {
+			case *ast.ForStmt:
+				found = found || (l.Map == nil && !s.Info.LoopCallbacks[l])
+			case *ast.WhileStmt:
+				found = found || !s.Info.LoopCallbacks[l]
+			}
+			return !found
+		})
+	}
+	return found
+}
+
+// withLoopCallbacks compiles the script again with every loop run as a
+// bpf_loop callback. Plain loops are faster, but the verifier rejects
+// those whose end it cannot prove (a while loop bounded by a value known
+// only at run time), on some kernels with an unhelpful EFAULT.
+func (s *Script) withLoopCallbacks() (*Script, error) {
+	opts := s.opts
+	opts.loopsAsCallbacks = true
+	return Compile(s.Source.Name, s.Source.Text, opts)
 }

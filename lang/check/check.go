@@ -24,6 +24,10 @@ type Config struct {
 	Lib *stdlib.Library
 	// Unsafe allows functions that change the system (--unsafe).
 	Unsafe bool
+	// LoopsAsCallbacks runs every range and while loop as a bpf_loop
+	// callback, for programs whose plain loops the verifier rejected
+	// (runtime.Script retries with it).
+	LoopsAsCallbacks bool
 	// Overrides are config settings from outside the script, by key
 	// (BPFTRACE_MAX_MAP_KEYS, max_map_keys, ...): bpftrace's environment
 	// variables, which win over the script's config block.
@@ -187,6 +191,9 @@ func (c *checker) checkProbes() {
 			}
 		}
 		c.block(pi.Probe.Body)
+		if c.conf.LoopsAsCallbacks && hasLoops(pi.Probe.Body) {
+			pi.Callbacks = true
+		}
 		if pi.Callbacks {
 			c.loopsAsCallbacks(pi.Probe.Body)
 		}

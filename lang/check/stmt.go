@@ -37,12 +37,16 @@ func (c *checker) stmt(s ast.Stmt) {
 	case *ast.UnrollStmt:
 		c.unroll(s)
 	case *ast.WhileStmt:
-		if t := c.expr(s.Cond); t != nil && !t.IsIntLike() {
+		t := c.expr(s.Cond)
+		if t != nil && !t.IsIntLike() {
 			c.errorf(s.Cond.Pos(), "a while condition must be an integer, not %s", t)
 		}
 		c.loops++
 		c.block(s.Body)
 		c.loops--
+		if t != nil && t.IsIntLike() {
+			c.checkEndless(s)
+		}
 	case *ast.ForStmt:
 		c.forStmt(s)
 	case *ast.JumpStmt:
@@ -369,6 +373,21 @@ func (c *checker) loopsAsCallbacks(body *ast.Block) {
 		}
 		return true
 	})
+}
+
+// hasLoops reports whether body has a range or while loop.
+func hasLoops(body *ast.Block) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch s := n.(type) {
+		case *ast.ForStmt:
+			found = found || s.Map == nil
+		case *ast.WhileStmt:
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 // forStmt checks `for ($i : lo..hi)` and `for ($kv : @map)`.
