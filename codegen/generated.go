@@ -42,6 +42,8 @@ func (g *gen) generatedCall(e *ast.Call) *tmp {
 			return g.constTmp(1) // every string contains ""
 		}
 		return g.zeroOneUnless(func(no string) { g.strcontains(e.Args[0], g.c.info.Strings[e.Args[1]], no) }, 1, 0)
+	case "strstr":
+		return g.strstr(e.Args[0], g.c.info.Strings[e.Args[1]])
 	}
 	panic("unknown generated function " + e.Name)
 }
@@ -85,6 +87,37 @@ func (g *gen) strcontains(haystack ast.Expr, needle string, absent string) {
 	}
 	g.emit(asm.Ja.Label(absent))
 	g.label(found)
+}
+
+// strstr returns the index of needle's first occurrence in haystack, or
+// -1, trying every start position before the haystack's NUL (unrolled, as
+// in strcontains). The empty needle is found at 0.
+func (g *gen) strstr(haystack ast.Expr, needle string) *tmp {
+	buf, size := g.strTemp(haystack)
+	g.flushAll()
+	res := g.resultSlot()
+	end := g.newLabel()
+	g.emit(storeImm64(asm.RFP, res.slot, -1))
+	base, off := g.memRef(buf, asm.R2)
+	for i := 0; i+len(needle) <= size; i++ {
+		next := g.newLabel()
+		if len(needle) > 0 {
+			g.emit(
+				asm.LoadMem(asm.R0, base, off+int16(i), asm.Byte),
+				asm.JEq.Imm(asm.R0, 0, end),
+			)
+		}
+		for j := 0; j < len(needle); j++ {
+			g.emit(
+				asm.LoadMem(asm.R0, base, off+int16(i+j), asm.Byte),
+				asm.JNE.Imm(asm.R0, int32(needle[j]), next),
+			)
+		}
+		g.emit(storeImm64(asm.RFP, res.slot, int64(i)), asm.Ja.Label(end))
+		g.label(next)
+	}
+	g.label(end)
+	return res
 }
 
 // strlen counts the bytes before the string's NUL, at most its buffer

@@ -42,6 +42,7 @@ func builtinFuncs() []*Func {
 		{Name: "len", Help: "len(@map): the number of entries in a map", Kind: Generated, MinArgs: 1, MaxArgs: 1},
 		{Name: "strlen", Help: "strlen(s): the length of string s", Kind: Generated, MinArgs: 1, MaxArgs: 1},
 		{Name: "strcontains", Help: `strcontains(s, "needle"): whether s contains the literal needle`, Kind: Generated, MinArgs: 2, MaxArgs: 2},
+		{Name: "strstr", Help: `strstr(s, "needle"): the index of the literal needle's first occurrence in s, or -1`, Kind: Generated, MinArgs: 2, MaxArgs: 2},
 		statement("join", `join(argv[, sep]): print a NULL-terminated array of strings (such as execve's argv), joined by sep (" ")`, 1, 2),
 		statement("time", `time([fmt]): print the current time, by default as "%H:%M:%S\n"`, 0, 1),
 		{

@@ -60,15 +60,18 @@ func (c *checker) generatedCall(e *ast.Call) *types.Type {
 			return nil
 		}
 		return types.Uint64
-	case "strcontains":
+	case "strcontains", "strstr":
 		if t := c.valueExpr(e.Args[0]); t != nil && !t.IsString() {
-			c.errorf(e.Args[0].Pos(), "strcontains() searches a string, not %s", t)
+			c.errorf(e.Args[0].Pos(), "%s() searches a string, not %s", e.Name, t)
 			return nil
 		}
 		c.valueExpr(e.Args[1])
 		if _, ok := c.info.Strings[e.Args[1]]; !ok {
-			c.errorf(e.Args[1].Pos(), "strcontains()'s needle must be a string literal for now")
+			c.errorf(e.Args[1].Pos(), "%s()'s needle must be a string literal for now", e.Name)
 			return nil
+		}
+		if e.Name == "strstr" {
+			return types.Int64
 		}
 		return types.Uint64
 	}
