@@ -185,6 +185,16 @@ func New() *Library {
 	for _, f := range slices.Concat(builtinFuncs(), aggregations(), specialFuncs(), userSymbolFuncs()) {
 		l.funcs[f.Name] = f
 	}
+	for _, v := range pendingVars() {
+		if l.vars[v.Name] == nil {
+			l.vars[v.Name] = v
+		}
+	}
+	for _, f := range pendingFuncs() {
+		if l.funcs[f.Name] == nil {
+			l.funcs[f.Name] = f
+		}
+	}
 	return l
 }
 
