@@ -33,7 +33,7 @@ func (g *gen) stmt(s ast.Stmt) {
 		g.ifStmt(s)
 	case *ast.LetStmt:
 		if s.Value != nil {
-			g.valueInto(s.Value, g.c.info.Uses[s.Var].Type, g.varPlace(s.Var), true)
+			g.assignVar(s.Var, s.Value)
 		}
 	case *ast.WhileStmt:
 		g.whileStmt(s)
@@ -97,8 +97,9 @@ func (g *gen) incDec(target ast.Expr, op string) {
 		g.emit(
 			asm.LoadMem(asm.R0, base, off, asm.DWord),
 			alu.Imm(asm.R0, 1),
-			asm.StoreMem(base, off, asm.R0, asm.DWord),
 		)
+		g.toDeclared(t, asm.R0)
+		g.emit(asm.StoreMem(base, off, asm.R0, asm.DWord))
 	case *ast.MapRef:
 		g.mapModify(t, op, nil)
 	}
@@ -165,21 +166,21 @@ func (g *gen) callStmt(e *ast.Call) {
 func (g *gen) assign(s *ast.AssignStmt) {
 	switch t := s.Target.(type) {
 	case *ast.Var:
-		vt := g.c.info.Uses[t].Type
-		p := g.varPlace(t)
 		if s.Op == "=" {
-			g.valueInto(s.Value, vt, p, true)
+			g.assignVar(t, s.Value)
 			return
 		}
+		vt := g.c.info.Uses[t].Type
 		v := g.intExpr(s.Value)
 		rv := g.reg(v)
-		base, off := g.memRef(p, asm.R1)
+		base, off := g.memRef(g.varPlace(t), asm.R1)
 		alu := compoundOp(s.Op, vt)
 		g.emit(
 			asm.LoadMem(asm.R0, base, off, asm.DWord),
 			alu.Reg(asm.R0, rv),
-			asm.StoreMem(base, off, asm.R0, asm.DWord),
 		)
+		g.toDeclared(t, asm.R0)
+		g.emit(asm.StoreMem(base, off, asm.R0, asm.DWord))
 		g.free(v)
 	case *ast.MapRef:
 		if call, ok := s.Value.(*ast.Call); ok {
@@ -209,4 +210,26 @@ func compoundOp(op string, t *types.Type) asm.ALUOp {
 		}
 	}
 	return alu
+}
+
+// assignVar generates `$x = value` (and `let $x = value`).
+func (g *gen) assignVar(x *ast.Var, value ast.Expr) {
+	v := g.c.info.Uses[x]
+	if v.Declared == nil {
+		g.valueInto(value, v.Type, g.varPlace(x), true)
+		return
+	}
+	t := g.intExpr(value)
+	g.toDeclared(x, g.clobber(t))
+	g.storeInt(g.varPlace(x), t, 8)
+	g.free(t)
+}
+
+// toDeclared converts the value in r to the integer type x was declared
+// with (`let $x: uint8`), as C converts on assignment: variables are kept
+// 64 bits wide, so a narrower declared type truncates and re-extends.
+func (g *gen) toDeclared(x *ast.Var, r asm.Register) {
+	if d := g.c.info.Uses[x].Declared; d != nil {
+		g.extend(r, d)
+	}
 }

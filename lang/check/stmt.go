@@ -123,7 +123,9 @@ func (c *checker) assign(s *ast.AssignStmt) {
 		if old := c.lookupVar(t.Name); (old == nil || old.Type == nil) && s.Op != "=" {
 			c.errorf(t.At, "%s is used before it is assigned", t.Name)
 		}
-		c.assignVar(t, vt, s.Value.Pos())
+		if v := c.assignVar(t, vt, s.Value.Pos()); v != nil && s.Op == "=" {
+			c.checkFits(v, s.Value)
+		}
 	case *ast.MapRef:
 		key := c.mapKey(t)
 		mi := c.mapInfo(t)
@@ -320,6 +322,11 @@ func (c *checker) let(s *ast.LetStmt) {
 		}
 	}
 	v := c.declareVar(s.Var.Name, s.Var.At, t, level)
+	if s.Type != nil {
+		if it, ok := castType(s.Type.Name); ok && it.Kind == types.Int && it != types.Bool && s.Type.Pointers == 0 {
+			v.Declared = it
+		}
+	}
 	c.use(s.Var, v)
 	if s.Value == nil {
 		return
@@ -330,6 +337,34 @@ func (c *checker) let(s *ast.LetStmt) {
 		return
 	}
 	c.assignVar(s.Var, vt, s.Value.Pos())
+	c.checkFits(v, s.Value)
+}
+
+// checkFits rejects a constant that the declared type of v cannot hold:
+// as in bpftrace, `let $a: uint16 = -1` needs an explicit cast, which says
+// that the truncation is meant.
+func (c *checker) checkFits(v *Variable, value ast.Expr) {
+	if v == nil || v.Declared == nil {
+		return
+	}
+	n, isConst := c.info.Consts[value]
+	for p, ok := value.(*ast.Paren); ok; p, ok = value.(*ast.Paren) {
+		value = p.X
+	}
+	if _, isCast := value.(*ast.Cast); isCast || !isConst {
+		return
+	}
+	d := v.Declared
+	bits := uint(8 * d.Size)
+	fits := false
+	if d.Signed {
+		fits = bits == 64 || (n >= -1<<(bits-1) && n < 1<<(bits-1))
+	} else {
+		fits = n >= 0 && (bits == 64 || n < 1<<bits)
+	}
+	if !fits {
+		c.errorf(value.Pos(), "%d does not fit %s's type %s; write (%s)%d to convert it", n, v.Name, d, d, n)
+	}
 }
 
 // maxUnroll is bpftrace's limit on unroll counts.

@@ -12,6 +12,10 @@ type Variable struct {
 	Name string
 	Type *types.Type // nil until the first assignment of an untyped let
 	Pos  ast.Pos     // declaration or first assignment
+	// Declared is the integer type written in `let $x: TYPE`. Values are
+	// stored 64 bits wide (Type) but converted to Declared when assigned,
+	// as C converts them: (uint8)300 is 44.
+	Declared *types.Type
 }
 
 // scope is one level of variable visibility: the probe, or a block.
@@ -60,6 +64,8 @@ func (c *checker) assignVar(e *ast.Var, t *types.Type, valuePos ast.Pos) *Variab
 	}
 	if v.Type == nil {
 		v.Type = t
+	} else if v.Declared != nil && t.IsIntLike() {
+		// Converted to the declared type when stored.
 	} else if merged, ok := merge(v.Type, t); ok {
 		v.Type = merged
 	} else {
