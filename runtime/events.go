@@ -109,6 +109,9 @@ func (r *run) decodeValue(b []byte, t *types.Type) format.Value {
 		for i, e := range t.Elems {
 			tv[i] = r.decodeValue(b[offs[i]:], e)
 		}
+		if t.Names != nil {
+			return format.RecordValue{Names: t.Names, Values: tv}
+		}
 		return tv
 	}
 	var u uint64

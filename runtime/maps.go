@@ -140,6 +140,7 @@ func (r *run) readMap(m *codegen.Map) (*format.Map, error) {
 		fm.Kind = format.String
 	case m.Value.Kind == types.Tuple:
 		fm.Kind = format.Tuple
+		fm.RecordNames = m.Value.Names
 	default:
 		fm.Kind = format.Scalar
 		fm.Unsigned = !m.Value.Signed
@@ -191,7 +192,12 @@ func (r *run) mergeValue(m *codegen.Map, values [][]byte, e *format.Entry) bool 
 				e.Str = fmt.Sprint(v)
 			}
 		case types.Tuple:
-			e.Tuple = r.decodeValue(values[0], m.Value).(format.TupleValue)
+			switch v := r.decodeValue(values[0], m.Value).(type) {
+			case format.TupleValue:
+				e.Tuple = v
+			case format.RecordValue:
+				e.Tuple = v.Values
+			}
 		default:
 			switch v := r.decodeValue(values[0], m.Value).(type) {
 			case int64:

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gotrace/gotrace/lang/ast"
 	"github.com/gotrace/gotrace/lang/types"
@@ -238,6 +239,9 @@ func merge(a, b *types.Type) (*types.Type, bool) {
 	case a.Kind == types.Int && b.Kind == types.Int:
 		return a, true
 	case a.Kind == types.Tuple && b.Kind == types.Tuple && len(a.Elems) == len(b.Elems):
+		if !slices.Equal(a.Names, b.Names) {
+			return nil, false // a record and a tuple, or other field names
+		}
 		elems := make([]*types.Type, len(a.Elems))
 		for i := range a.Elems {
 			e, ok := merge(a.Elems[i], b.Elems[i])
@@ -246,7 +250,9 @@ func merge(a, b *types.Type) (*types.Type, bool) {
 			}
 			elems[i] = e
 		}
-		return types.NewTuple(elems...), true
+		t := types.NewTuple(elems...)
+		t.Names = a.Names
+		return t, true
 	}
 	return a, types.Equal(a, b)
 }

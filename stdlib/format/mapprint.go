@@ -71,6 +71,9 @@ type Map struct {
 	Lhist LhistParams
 	// HistBits is hist()'s k for a Hist map: 2^k buckets per power of two.
 	HistBits int
+	// RecordNames are the field names of a Tuple map whose values are
+	// records, which print as "{ .a = 1, .b = x }".
+	RecordNames []string
 }
 
 // Entry is one key and its value. Which fields are used depends on
@@ -283,7 +286,11 @@ func (s Style) appendEntryValue(b *strings.Builder, m *Map, e Entry, div uint64)
 	case String:
 		b.WriteString(e.Str)
 	case Tuple:
-		appendValue(b, TupleValue(e.Tuple))
+		if m.RecordNames != nil {
+			appendValue(b, RecordValue{Names: m.RecordNames, Values: e.Tuple})
+		} else {
+			appendValue(b, TupleValue(e.Tuple))
+		}
 	}
 }
 

@@ -14,7 +14,8 @@ import (
 //   - string: a string, already cut at its first NUL byte;
 //   - bool: a boolean (bpftrace 0.24+ prints true/false);
 //   - []byte: a buffer made by buf(), for %r, %rx and %rh;
-//   - TupleValue: a tuple, whose elements are Values again.
+//   - TupleValue: a tuple, whose elements are Values again;
+//   - RecordValue: a record, a tuple with named fields.
 //
 // Any other dynamic type is printed with the fallback of FormatValue.
 type Value any
@@ -22,6 +23,13 @@ type Value any
 // TupleValue is a tuple value such as (1, "a"). bpftrace prints it as
 // "(1, a)": elements separated by ", ", strings unquoted.
 type TupleValue []Value
+
+// RecordValue is a record such as (a=1, b="x"), which bpftrace prints as
+// "{ .a = 1, .b = x }" (strings unquoted, as in tuples).
+type RecordValue struct {
+	Names  []string
+	Values []Value
+}
 
 // FormatValue renders v the way bpftrace prints a map key element, a map
 // value or print(v): integers in decimal, strings as their raw bytes
@@ -53,6 +61,20 @@ func appendValue(b *strings.Builder, v Value) {
 			appendValue(b, e)
 		}
 		b.WriteByte(')')
+	case RecordValue:
+		if len(x.Values) == 0 {
+			b.WriteString("{}")
+			return
+		}
+		b.WriteString("{ ")
+		for i, e := range x.Values {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("." + x.Names[i] + " = ")
+			appendValue(b, e)
+		}
+		b.WriteString(" }")
 	case nil:
 		// Nothing: an absent value prints as the empty string.
 	default:
