@@ -186,6 +186,10 @@ func (g *gen) update(m *Map, key, value place, flags int32) {
 // aggregations it reads this CPU's share of count/sum/min/max.
 func (g *gen) mapReadInt(e *ast.MapRef) *tmp {
 	m := g.mapOf(e)
+	// The key's memory is released below, so nothing that outlives this
+	// read may get a stack slot while the key is built: evict the live
+	// tmps first (they would be by the flush below anyway).
+	g.flushAll()
 	mark := g.frame.mark()
 	key := g.buildKey(m, e.Keys, nil)
 	g.flushAll()
