@@ -24,6 +24,9 @@ func (g *gen) jumpWhen(e ast.Expr, want bool, label string) {
 	case *ast.Paren:
 		g.jumpWhen(e.X, want, label)
 		return
+	case *ast.BlockExpr:
+		g.inBlock(e, func() { g.jumpWhen(e.Value, want, label) })
+		return
 	case *ast.Unary:
 		if e.Op == "!" {
 			g.jumpWhen(e.X, !want, label)

@@ -37,10 +37,34 @@ func (g *gen) output(ev *Event, values []ast.Expr) {
 		last := ev.Args[len(ev.Args)-1]
 		size = last.Offset + ((last.Type.StorageSize() + 7) &^ 7)
 	}
+	// A value whose computation runs statements (a block expression, a
+	// macro) is computed before the reservation, into the stack: those
+	// statements may leave the program (exit(), return), which the
+	// verifier forbids while a reservation is held. The values before it
+	// are computed first too, to keep the order of evaluation.
+	early := 0
+	for i, v := range values {
+		if runsStatements(v) {
+			early = i + 1
+		}
+	}
+	computed := make([]place, early)
+	for i, v := range values[:early] {
+		f := ev.Args[i]
+		n := (f.Type.StorageSize() + 7) &^ 7
+		computed[i] = g.buffer(n)
+		g.zeroAt(computed[i], n) // all of it is copied below
+		g.valueInto(v, f.Type, computed[i], true)
+	}
 	rec := g.reserve(ev, size)
 	for i, v := range values {
 		f := ev.Args[i]
-		g.valueInto(v, f.Type, place{base: rec.ptr, off: int16(f.Offset)}, false)
+		dst := place{base: rec.ptr, off: int16(f.Offset)}
+		if i < early {
+			g.copyMem(dst, computed[i], f.Type.StorageSize())
+			continue
+		}
+		g.valueInto(v, f.Type, dst, false)
 	}
 	g.submit(rec)
 }

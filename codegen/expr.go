@@ -20,6 +20,10 @@ func (g *gen) intExpr(e ast.Expr) *tmp {
 	switch e := e.(type) {
 	case *ast.Paren:
 		return g.intExpr(e.X)
+	case *ast.BlockExpr:
+		var t *tmp
+		g.inBlock(e, func() { t = g.intExpr(e.Value) })
+		return t
 	case *ast.Ident:
 		return g.builtinInt(e)
 	case *ast.Var:

@@ -34,6 +34,10 @@ func (g *gen) memAddr(e ast.Expr) *tmp {
 	switch e := e.(type) {
 	case *ast.Paren:
 		return g.memAddr(e.X)
+	case *ast.BlockExpr:
+		var t *tmp
+		g.inBlock(e, func() { t = g.memAddr(e.Value) })
+		return t
 	case *ast.Unary: // *p
 		return g.intExpr(e.X)
 	case *ast.FieldAccess:

@@ -77,11 +77,25 @@ func (g *gen) exprStmt(x ast.Expr) {
 		g.incDec(x.X, x.Op)
 	case *ast.Postfix:
 		g.incDec(x.X, x.Op)
+	case *ast.BlockExpr:
+		g.inBlock(x, func() { g.exprStmt(x.Value) })
+	case *ast.Paren:
+		// Parentheses change nothing; a block without a value inside
+		// them must still run.
+		g.exprStmt(x.X)
 	default:
 		// An expression evaluated for nothing: still evaluate it, it may
-		// have side effects in calls.
-		if g.typeOf(x).IsIntLike() {
+		// have side effects in calls and, inside a block expression, in
+		// statements, which must run whatever the value's type.
+		switch t := g.typeOf(x); {
+		case t.IsIntLike():
 			g.free(g.intExpr(x))
+		case !runsStatements(x):
+			// Nothing that has an effect.
+		case t.Kind == types.Struct || t.Kind == types.Array:
+			g.free(g.memAddr(x))
+		case t.Kind != types.Void:
+			g.valueInto(x, t, g.buffer(t.StorageSize()), false)
 		}
 	}
 }

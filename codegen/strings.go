@@ -73,6 +73,8 @@ func (g *gen) strInto(e ast.Expr, p place, size int, pad bool) {
 	switch e := e.(type) {
 	case *ast.Paren:
 		g.strInto(e.X, p, size, pad)
+	case *ast.BlockExpr:
+		g.inBlock(e, func() { g.strInto(e.Value, p, size, pad) })
 	case *ast.Ident:
 		v := g.c.info.Vars[e]
 		if size > g.typeOf(e).Size || (pad && !v.Fills) {

@@ -16,6 +16,8 @@ func (g *gen) tupleInto(e ast.Expr, t *types.Type, p place) {
 	switch e := e.(type) {
 	case *ast.Paren:
 		g.tupleInto(e.X, t, p)
+	case *ast.BlockExpr:
+		g.inBlock(e, func() { g.tupleInto(e.Value, t, p) })
 	case *ast.Tuple:
 		// Padding between elements must be zero: tuples may be compared
 		// or used as keys whole.

@@ -20,6 +20,7 @@ import (
 	"github.com/gotrace/gotrace/lang/ast"
 	"github.com/gotrace/gotrace/lang/check"
 	"github.com/gotrace/gotrace/lang/diag"
+	"github.com/gotrace/gotrace/lang/macro"
 	"github.com/gotrace/gotrace/lang/parser"
 	"github.com/gotrace/gotrace/stdlib"
 	"github.com/gotrace/gotrace/stdlib/probes"
@@ -57,20 +58,30 @@ const (
 // Script is a compiled script, ready to run.
 type Script struct {
 	Source *diag.Source
-	AST    *ast.Program
-	Info   *check.Info
-	Code   *codegen.Output
+	// AST is the program as checked and compiled: its macros expanded.
+	AST  *ast.Program
+	Info *check.Info
+	Code *codegen.Output
 
 	lib  *stdlib.Library // formats values of Special types when printing
 	opts CompileOptions  // how it was compiled, to compile it again
 }
 
-// Compile parses, checks and generates code for a script. name is how
-// errors refer to the source ("-e" or a file name). Errors about the script
-// are *diag.List values whose text shows file:line:col and a caret.
+// Compile parses a script, expands its macros, checks it and generates its
+// code. name is how errors refer to the source ("-e" or a file name).
+// Errors about the script are *diag.List values whose text shows
+// file:line:col and a caret.
 func Compile(name, text string, opts CompileOptions) (*Script, error) {
 	src := &diag.Source{Name: name, Text: text}
-	prog, err := parser.Parse(name, text)
+	parsed, err := parser.Parse(name, text)
+	if err != nil {
+		return nil, err
+	}
+	lib := stdlib.New()
+	prog, err := macro.Expand(src, parsed, func(name string) bool {
+		_, ok := lib.Func(name)
+		return ok
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +89,6 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 	if env == nil {
 		env = &probes.Env{}
 	}
-	lib := stdlib.New()
 	info, err := check.Check(src, prog, &check.Config{
 		Params:           opts.Params,
 		Probes:           probes.NewRegistry(),

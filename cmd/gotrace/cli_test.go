@@ -105,6 +105,23 @@ func TestRun(t *testing.T) {
 			stdout: "(program (probe 1:1 (attach 1:1 \"BEGIN\") (block 1:7..1:17 (expr (call 1:9..1:14 exit)))))\n",
 		},
 		{
+			// The AST shown is the one compiled: macro uses are expanded
+			// into block expressions that name the macro, and the
+			// definitions are gone.
+			name: "dump ast with a macro",
+			args: []string{"-d", "ast", "-e", `macro inc($v) { $v++; $v } BEGIN { $n = 0; exit(inc($n)); }`},
+			stdout: "(program\n" +
+				"  (probe 1:28\n" +
+				"    (attach 1:28 \"BEGIN\")\n" +
+				"    (block 1:34..1:59\n" +
+				"      (assign 1:39 \"=\" (var 1:36 $n) (int 1:41 0))\n" +
+				"      (expr\n" +
+				"        (call 1:44..1:56 exit\n" +
+				"          (blockexpr 1:49..1:55 macro=inc\n" +
+				"            (expr (postfix 1:19 \"++\" (var 1:17 $n)))\n" +
+				"            (value (var 1:23 $n))))))))\n",
+		},
+		{
 			name:       "program from stdin",
 			args:       []string{"-q", "-", "5"},
 			stdin:      `BEGIN { printf("stdin %d\n", $1); exit(); }`,

@@ -3,8 +3,9 @@
 // Every node records the position where it starts, so that the checker,
 // the code generator and the verifier-log mapper can point at the exact
 // source text responsible for a problem. The tree is built by package
-// lang/parser and is never mutated afterwards: the checker records types
-// in a side table (see lang/check) rather than annotating nodes.
+// lang/parser and is never mutated afterwards: package lang/macro builds a
+// new tree with the macros expanded, and the checker records types in a
+// side table (see lang/check) rather than annotating nodes.
 package ast
 
 import "fmt"
@@ -15,6 +16,20 @@ type Pos struct {
 	Line   int
 	Col    int
 	Offset int // byte offset from the start of the file
+	// Expansion is set on the nodes a macro expansion copied from a macro's
+	// body (see package lang/macro): Line, Col and Offset are in the body,
+	// and Expansion says which call made this copy, so that a message about
+	// the copy can name the call as well. It is nil for code written where
+	// it runs.
+	Expansion *Expansion
+}
+
+// Expansion is one expansion of a macro: the call site it replaced. Call
+// may itself be inside another expansion (a macro used by a macro).
+// Expansions are created by the macro pass and never changed.
+type Expansion struct {
+	Macro string
+	Call  Pos
 }
 
 // IsValid reports whether p refers to real source text.
@@ -35,8 +50,10 @@ type Program struct {
 	Defines  []*Define
 	Config   []*ConfigEntry
 	Types    []*TypeDecl // struct/union/enum definitions written in the script
-	Macros   []*Macro
-	Probes   []*Probe
+	// Macros are the macro definitions; lang/macro.Expand replaces their
+	// uses and returns a program without them.
+	Macros []*Macro
+	Probes []*Probe
 }
 
 // Include is a C preprocessor `#include <file>` or `#include "file"` line.
@@ -70,11 +87,13 @@ type TypeDecl struct {
 }
 
 // Macro is a `macro name(params) { body }` definition (newer bpftrace).
+// The body is a block expression: a macro used as a value has the value
+// of the body's final expression. Package lang/macro expands the calls.
 type Macro struct {
 	At     Pos
 	Name   string
 	Params []string // "$x", "@m" or "x" as written
-	Body   *Block
+	Body   *BlockExpr
 }
 
 // Probe is one or more attach points, an optional predicate and an action.

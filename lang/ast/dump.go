@@ -106,7 +106,7 @@ func dumpNode(n any) *sexp {
 	case *TypeDecl:
 		return node(fmt.Sprintf("typedecl %s %s %s %s", n.At, n.Kind, orAnon(n.Name), q(n.Body)))
 	case *Macro:
-		return node(fmt.Sprintf("macro %s %s (%s)", n.At, n.Name, strings.Join(n.Params, " ")), dumpStmt(n.Body))
+		return node(fmt.Sprintf("macro %s %s (%s)", n.At, n.Name, strings.Join(n.Params, " ")), dumpExpr(n.Body))
 	case *TypeExpr:
 		return dumpType(n)
 	case Stmt:
@@ -297,6 +297,21 @@ func dumpExpr(x Expr) *sexp {
 		return s
 	case *Paren:
 		return node("paren "+n.At.String(), dumpExpr(n.X))
+	case *BlockExpr:
+		// An expanded macro call shows the call's span and the macro's
+		// name; the nodes inside keep the positions of the macro's body.
+		h := "blockexpr " + span(n.At, n.Close)
+		if n.Macro != "" {
+			h += " macro=" + n.Macro
+		}
+		s := node(h)
+		for _, k := range n.Stmts {
+			s.kids = append(s.kids, dumpStmt(k))
+		}
+		if n.Value != nil {
+			s.kids = append(s.kids, node("value", dumpExpr(n.Value)))
+		}
+		return s
 	case *Sizeof:
 		if n.Type != nil {
 			return node("sizeof "+n.At.String(), dumpType(n.Type))

@@ -132,6 +132,22 @@ type Paren struct {
 	X  Expr
 }
 
+// BlockExpr is a block used as an expression: `{ let $b = 1; $b + 1 }`.
+// Stmts run in a scope of their own, then Value is the block's value.
+// Value is nil when the block ends with a statement or with a ';': such a
+// block has no value and is only useful for its effects.
+//
+// A macro call expands to a BlockExpr whose Macro is the macro's name; its
+// At and Close are then the call's, while the statements and value come
+// from the macro's body.
+type BlockExpr struct {
+	At    Pos
+	Stmts []Stmt
+	Value Expr
+	Close Pos // position of the closing brace (of a macro call: its ')')
+	Macro string
+}
+
 // Sizeof is `sizeof(Type)` or `sizeof(expr)`: exactly one of Type and X is
 // set.
 type Sizeof struct {
@@ -208,6 +224,7 @@ func (n *FieldAccess) Pos() Pos { return n.X.Pos() }
 func (n *Index) Pos() Pos       { return n.X.Pos() }
 func (n *Tuple) Pos() Pos       { return n.At }
 func (n *Paren) Pos() Pos       { return n.At }
+func (n *BlockExpr) Pos() Pos   { return n.At }
 func (n *Sizeof) Pos() Pos      { return n.At }
 func (n *Offsetof) Pos() Pos    { return n.At }
 func (n *TypeExpr) Pos() Pos    { return n.At }
@@ -228,6 +245,7 @@ func (*FieldAccess) exprNode() {}
 func (*Index) exprNode()       {}
 func (*Tuple) exprNode()       {}
 func (*Paren) exprNode()       {}
+func (*BlockExpr) exprNode()   {}
 func (*Sizeof) exprNode()      {}
 func (*Offsetof) exprNode()    {}
 

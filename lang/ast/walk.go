@@ -23,6 +23,8 @@ func children(n Node) []Node {
 		}
 	}
 	switch n := n.(type) {
+	case *Macro:
+		add(n.Body)
 	case *Probe:
 		for _, a := range n.Attach {
 			add(a)
@@ -94,6 +96,13 @@ func children(n Node) []Node {
 		}
 	case *Paren:
 		add(n.X)
+	case *BlockExpr:
+		for _, st := range n.Stmts {
+			add(st)
+		}
+		if n.Value != nil {
+			add(n.Value)
+		}
 	case *Sizeof:
 		if n.X != nil {
 			add(n.X)
@@ -110,6 +119,8 @@ func isNilNode(n Node) bool {
 	case *MapRef:
 		return v == nil
 	case *Var:
+		return v == nil
+	case *BlockExpr:
 		return v == nil
 	}
 	return false

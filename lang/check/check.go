@@ -129,7 +129,9 @@ func (c *checker) checkTopLevel(prog *ast.Program) {
 	}
 	c.scriptTypes(prog)
 	for _, m := range prog.Macros {
-		c.errorf(m.At, "macros are not supported yet")
+		// runtime.Compile expands macros first (package lang/macro); a
+		// program that still has them was handed over too early.
+		c.errorf(m.At, "macro %s was not expanded before checking", m.Name)
 	}
 	c.config(prog.Config)
 	// #include lines need nothing: types come from the kernel's BTF.

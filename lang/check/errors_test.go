@@ -17,9 +17,10 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ch
 const errorsDir = "../../testdata/check/errors"
 
 // TestGoldenErrors checks every testdata/check/errors/*.gt script, which
-// must parse but fail to check, and compares the whole rendered error list
-// (file:line:col, message, source line, caret, hint) with the .err file next
-// to it.
+// must parse but fail to check (or, first, to expand its macros, as
+// runtime.Compile does), and compares the whole rendered error list
+// (file:line:col, message, source line, caret, notes, hint) with the .err
+// file next to it.
 //
 // A script may start with a line "// params: A B ..." giving the positional
 // parameters $1, $2, ...

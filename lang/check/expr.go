@@ -13,7 +13,10 @@ import (
 func (c *checker) valueExpr(e ast.Expr) *types.Type {
 	t := c.expr(e)
 	if t != nil && t.Kind == types.Void {
-		c.errorf(e.Pos(), "this expression has no value")
+		err := c.errorf(e.Pos(), "this expression has no value")
+		if _, ok := e.(*ast.BlockExpr); ok {
+			err.Hint = "a block's value is its last expression, written without a ';' after it"
+		}
 		return nil
 	}
 	return t
@@ -74,6 +77,8 @@ func (c *checker) exprType(e ast.Expr) *types.Type {
 		return c.index(e)
 	case *ast.Tuple:
 		return c.tuple(e)
+	case *ast.BlockExpr:
+		return c.blockExpr(e)
 	case *ast.Sizeof:
 		return c.sizeof(e)
 	case *ast.Offsetof:

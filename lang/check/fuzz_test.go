@@ -11,9 +11,9 @@ import (
 	"github.com/gotrace/gotrace/lang/parser"
 )
 
-// FuzzCheck feeds the checker every script the parser accepts: it must
-// answer with types or with errors, never with an internal error (a
-// recovered panic).
+// FuzzCheck feeds the checker every script the parser accepts and the
+// macro expansion passes: it must answer with types or with errors, never
+// with an internal error (a recovered panic).
 func FuzzCheck(f *testing.F) {
 	for _, glob := range []string{"../../testdata/kernel/*.gt", "../../testdata/check/errors/*.gt", "../../testdata/tools/*.gt"} {
 		files, _ := filepath.Glob(glob)
@@ -29,7 +29,12 @@ func FuzzCheck(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, err = check.Check(&diag.Source{Name: "fuzz.gt", Text: text}, prog, testConfig(t, "1", "two"))
+		src := &diag.Source{Name: "fuzz.gt", Text: text}
+		conf := testConfig(t, "1", "two")
+		if prog, err = expand(src, prog, conf); err != nil {
+			return
+		}
+		_, err = check.Check(src, prog, conf)
 		if err != nil && strings.Contains(err.Error(), "internal checker error") {
 			t.Fatalf("%v\nscript:\n%s", err, text)
 		}

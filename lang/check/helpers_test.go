@@ -7,6 +7,7 @@ import (
 	"github.com/gotrace/gotrace/lang/ast"
 	"github.com/gotrace/gotrace/lang/check"
 	"github.com/gotrace/gotrace/lang/diag"
+	"github.com/gotrace/gotrace/lang/macro"
 	"github.com/gotrace/gotrace/lang/parser"
 	"github.com/gotrace/gotrace/runtime/tracefs"
 	"github.com/gotrace/gotrace/stdlib"
@@ -46,22 +47,47 @@ func parse(t testing.TB, name, text string) (*diag.Source, *ast.Program) {
 	return &diag.Source{Name: name, Text: text}, prog
 }
 
-// checkOK parses and checks text, which must be valid.
+// expand expands the macros of prog as runtime.Compile does, with conf's
+// library telling functions.
+func expand(src *diag.Source, prog *ast.Program, conf *check.Config) (*ast.Program, error) {
+	return macro.Expand(src, prog, func(name string) bool {
+		_, ok := conf.Lib.Func(name)
+		return ok
+	})
+}
+
+// checkOK parses, expands and checks text, which must be valid. It returns
+// the program as checked, macros expanded.
 func checkOK(t testing.TB, text string, params ...string) (*ast.Program, *check.Info) {
 	t.Helper()
 	src, prog := parse(t, "test.gt", text)
-	info, err := check.Check(src, prog, testConfig(t, params...))
+	conf := testConfig(t, params...)
+	prog, err := expand(src, prog, conf)
+	if err != nil {
+		t.Fatalf("unexpected macro error:\n%v", err)
+	}
+	info, err := check.Check(src, prog, conf)
 	if err != nil {
 		t.Fatalf("unexpected check error:\n%v", err)
 	}
 	return prog, info
 }
 
-// checkErr parses and checks text, which must fail with a *diag.List.
+// checkErr parses, expands and checks text, which must fail with a
+// *diag.List, from the macro expansion or from the checker.
 func checkErr(t testing.TB, name, text string, params ...string) *diag.List {
 	t.Helper()
 	src, prog := parse(t, name, text)
-	info, err := check.Check(src, prog, testConfig(t, params...))
+	conf := testConfig(t, params...)
+	prog, err := expand(src, prog, conf)
+	if err != nil {
+		var list *diag.List
+		if !errors.As(err, &list) {
+			t.Fatalf("macro error is %T, want *diag.List: %v", err, err)
+		}
+		return list
+	}
+	info, err := check.Check(src, prog, conf)
 	if err == nil {
 		t.Fatalf("expected a check error; the script checked fine (%d probes)", len(info.Probes))
 	}

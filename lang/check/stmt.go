@@ -76,6 +76,8 @@ func (c *checker) exprStmt(s *ast.ExprStmt) {
 		c.expr(x)
 	case *ast.Postfix:
 		c.incDec(x.X, x.At)
+	case *ast.BlockExpr:
+		c.blockStmt(x)
 	default:
 		c.expr(x)
 	}

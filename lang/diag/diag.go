@@ -87,12 +87,47 @@ func (l *List) Error() string {
 	return b.String()
 }
 
+// maxExpansionNotes bounds the "in macro" notes of one error.
+const maxExpansionNotes = 64
+
+// writeLine writes the source line of pos and a caret under its column,
+// each on a new line, when both are known.
+func writeLine(b *strings.Builder, src *Source, pos ast.Pos) {
+	if src == nil || !pos.IsValid() {
+		return
+	}
+	line := src.Line(pos.Line)
+	// Expand tabs so that the caret lines up whatever the terminal's tab width.
+	var shown, pad strings.Builder
+	for i, r := range line {
+		if r == '\t' {
+			shown.WriteString("    ")
+			if i < pos.Col-1 {
+				pad.WriteString("    ")
+			}
+			continue
+		}
+		shown.WriteRune(r)
+		if i < pos.Col-1 {
+			pad.WriteByte(' ')
+		}
+	}
+	fmt.Fprintf(b, "\n%s\n%s^", shown.String(), pad.String())
+}
+
 // Format renders one error as
 //
 //	NAME:LINE:COL: error: MSG
 //	    the source line
 //	        ^
 //	hint: HINT
+//
+// An error in code that a macro expansion copied gets, before the hint, a
+// note for each macro call that led to it:
+//
+//	note: in macro NAME, used at NAME:LINE:COL
+//	    the line of the call
+//	        ^
 func Format(src *Source, e *Error) string {
 	var b strings.Builder
 	name := "<input>"
@@ -104,24 +139,17 @@ func Format(src *Source, e *Error) string {
 	} else {
 		fmt.Fprintf(&b, "%s: error: %s", name, e.Msg)
 	}
-	if src != nil && e.Pos.IsValid() {
-		line := src.Line(e.Pos.Line)
-		// Expand tabs so that the caret lines up whatever the terminal's tab width.
-		var shown, pad strings.Builder
-		for i, r := range line {
-			if r == '\t' {
-				shown.WriteString("    ")
-				if i < e.Pos.Col-1 {
-					pad.WriteString("    ")
-				}
-				continue
-			}
-			shown.WriteRune(r)
-			if i < e.Pos.Col-1 {
-				pad.WriteByte(' ')
-			}
+	writeLine(&b, src, e.Pos)
+	// Code copied from a macro's body names the calls that copied it,
+	// innermost first. Each expansion's call was made before the
+	// expansion, so following Call.Expansion always ends; the depth bound
+	// only guards against a malformed chain.
+	for x, depth := e.Pos.Expansion, 0; x != nil && depth < maxExpansionNotes; x, depth = x.Call.Expansion, depth+1 {
+		fmt.Fprintf(&b, "\nnote: in macro %s, used at %s", x.Macro, name)
+		if x.Call.IsValid() {
+			fmt.Fprintf(&b, ":%d:%d", x.Call.Line, x.Call.Col)
 		}
-		fmt.Fprintf(&b, "\n%s\n%s^", shown.String(), pad.String())
+		writeLine(&b, src, x.Call)
 	}
 	if e.Hint != "" {
 		fmt.Fprintf(&b, "\nhint: %s", e.Hint)

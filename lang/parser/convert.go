@@ -55,7 +55,7 @@ func (c *converter) program(file string, t *program) *ast.Program {
 				At:     toPos(it.Macro.Pos),
 				Name:   it.Macro.Name,
 				Params: it.Macro.Params,
-				Body:   c.block(it.Macro.Body),
+				Body:   c.blockExpr(it.Macro.Body),
 			})
 		case it.Fn != nil:
 			c.errorf(toPos(it.Fn.Pos), "function definitions (fn) are not supported").Hint = "use a macro instead: macro name($arg) { ... }"
@@ -122,6 +122,22 @@ func (c *converter) block(t *block) *ast.Block {
 		}
 	}
 	return b
+}
+
+// blockExpr converts a block used as an expression: when its last item is
+// an expression with no ';' after it, that expression is the value.
+func (c *converter) blockExpr(t *block) *ast.BlockExpr {
+	b := c.block(t)
+	e := &ast.BlockExpr{At: b.At, Stmts: b.Stmts, Close: b.Close}
+	if n := len(t.Items); n > 0 {
+		last := t.Items[n-1]
+		if last.Expr != nil && last.Expr.Assign == nil && !last.Term {
+			// The last item made the last statement.
+			e.Value = b.Stmts[len(b.Stmts)-1].(*ast.ExprStmt).X
+			e.Stmts = b.Stmts[:len(b.Stmts)-1]
+		}
+	}
+	return e
 }
 
 // unparen drops the parentheses around the condition of if/while/unroll,
@@ -318,6 +334,12 @@ func (c *converter) primary(t *primary) ast.Expr {
 			s.X = c.expr(t.Sizeof.X)
 		}
 		return s
+	case t.Block != nil:
+		return c.blockExpr(t.Block)
+	case t.Typeof != nil:
+		c.errorf(at, "typeof() is not supported yet").Hint =
+			"macro parameters take scratch variables ($x), maps (@m) and expressions (x), not types"
+		return &ast.Ident{At: at, Name: "typeof"} // the program is discarded: there is an error
 	case t.Offsetof != nil:
 		o := &ast.Offsetof{At: at, Field: t.Offsetof.Field}
 		if t.Offsetof.Type != nil {

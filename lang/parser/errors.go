@@ -83,7 +83,15 @@ func (t *translator) translate(err error) *diag.Error {
 			if t.inConfig(tok) {
 				item = "a setting (name = value)"
 			}
-			return &diag.Error{Pos: at, Msg: fmt.Sprintf("unexpected %s, expected %s or '}'", what, item)}
+			e := &diag.Error{Pos: at, Msg: fmt.Sprintf("unexpected %s, expected %s or '}'", what, item)}
+			switch tok.Type {
+			case tokBinOp, tokAmbOp, tokMember, tokAssign:
+				if prev.Value == "}" {
+					// `{ 1 } + 1;`: the block was taken for a statement.
+					e.Hint = "a '{' that starts a statement opens a block, not a block expression; to use a block's value there, put it in parentheses: ({ ... })"
+				}
+			}
+			return e
 		}
 		return &diag.Error{Pos: at, Msg: fmt.Sprintf("unexpected %s, expected ';' or '}'", what)}
 	}
@@ -400,7 +408,7 @@ func describeItem(it string) string {
 func describeProduction(name string) string {
 	switch name {
 	case "Expr", "UnaryExpr", "Primary", "ParenElem", "ExprStmt",
-		"MapExpr", "IdentExpr", "SizeofExpr", "OffsetofExpr", "ParenExpr":
+		"MapExpr", "IdentExpr", "SizeofExpr", "OffsetofExpr", "TypeofExpr", "ParenExpr":
 		return "an expression"
 	case "Block":
 		return "'{'"

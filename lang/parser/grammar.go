@@ -120,9 +120,12 @@ type block struct {
 }
 
 // item is one statement, or a stray ';'. Statements that end with a block
-// need no ';'; the others take an optional one (see converter.block).
+// need no ';'; the others take an optional one (see converter.block). A
+// '{' at the start of a statement opens a nested block, never a block
+// expression, so Block comes before Expr.
 type item struct {
-	Expr   *exprStmt   `parser:"  ( @@"`
+	Block  *block      `parser:"  @@"`
+	Expr   *exprStmt   `parser:"| ( @@"`
 	Let    *letStmt    `parser:"  | @@"`
 	Jump   *jumpStmt   `parser:"  | @@ )"`
 	Term   bool        `parser:"  @';'?"`
@@ -130,7 +133,6 @@ type item struct {
 	Unroll *unrollStmt `parser:"| @@"`
 	While  *whileStmt  `parser:"| @@"`
 	For    *forStmt    `parser:"| @@"`
-	Block  *block      `parser:"| @@"`
 	Semi   bool        `parser:"| @';'"`
 	Tokens []lexer.Token
 }
@@ -228,6 +230,7 @@ type suffix struct {
 	Incr  string `parser:"| @IncDec"`
 }
 
+// primary is an operand; Block is a block expression `{ stmts; value }`.
 type primary struct {
 	Pos      lexer.Position
 	Tok      lexer.Token   `parser:"  @(Int | String | Var | Positional)"`
@@ -236,6 +239,8 @@ type primary struct {
 	Paren    *parenExpr    `parser:"| @@"`
 	Sizeof   *sizeofExpr   `parser:"| @@"`
 	Offsetof *offsetofExpr `parser:"| @@"`
+	Typeof   *typeofExpr   `parser:"| @@"`
+	Block    *block        `parser:"| @@"`
 }
 
 type mapExpr struct {
@@ -259,6 +264,15 @@ type callArgs struct {
 type sizeofExpr struct {
 	Pos  lexer.Position
 	Type *typeName `parser:"'sizeof' '(' ( @@"`
+	X    *expr     `parser:"            | @@ ) ')'"`
+}
+
+// typeofExpr is bpftrace's `typeof(type)` or `typeof(expr)`, which passes
+// types to macros. It is parsed so that the converter can say it is not
+// supported, rather than report a syntax error.
+type typeofExpr struct {
+	Pos  lexer.Position
+	Type *typeName `parser:"'typeof' '(' ( @@"`
 	X    *expr     `parser:"            | @@ ) ')'"`
 }
 

@@ -110,7 +110,7 @@ func symbolNames() map[string]lexer.TokenType {
 func isCodeKeyword(w string) bool {
 	switch w {
 	case "if", "else", "while", "for", "unroll", "break", "continue", "return",
-		"let", "sizeof", "offsetof", "struct", "union", "enum":
+		"let", "sizeof", "offsetof", "typeof", "struct", "union", "enum":
 		return true
 	}
 	return false
