@@ -113,7 +113,7 @@ func (g *gen) printf(e *ast.Call, kind EventKind) {
 		ts[i] = g.typeOf(a)
 	}
 	fields, _ := recordLayout(ts)
-	ev := g.addEvent(&Event{Kind: kind, Printf: g.c.info.Printf[e], Args: fields})
+	ev := g.addEvent(&Event{Kind: kind, Printf: g.c.info.Printf[e], Args: fields, Pos: e.Pos()})
 	g.output(ev, args)
 }
 

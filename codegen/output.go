@@ -13,7 +13,9 @@ package codegen
 
 import (
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 
+	"github.com/gotrace/gotrace/lang/ast"
 	"github.com/gotrace/gotrace/lang/types"
 	"github.com/gotrace/gotrace/stdlib"
 	"github.com/gotrace/gotrace/stdlib/format"
@@ -99,6 +101,10 @@ const (
 	SystemEvent // system(): Printf renders the command
 	ErrorfEvent // errorf(): Printf renders a message for stderr
 	WarnfEvent  // warnf(): likewise
+	// HelperErrorEvent reports that a helper call failed (generated with
+	// Options.HelperErrors, -k): Args holds its int64 return value, Helper
+	// and Pos say which call.
+	HelperErrorEvent
 )
 
 // Event describes one kind of ring buffer record. Every record starts with
@@ -116,6 +122,11 @@ type Event struct {
 	// Separator is join()'s separator. A join record holds a u64 count
 	// then JoinMax strings of JoinStrSize bytes.
 	Separator string
+	// Pos is where the call is in the script (ErrorfEvent, WarnfEvent,
+	// HelperErrorEvent).
+	Pos ast.Pos
+	// Helper is the helper whose failure a HelperErrorEvent reports.
+	Helper asm.BuiltinFunc
 }
 
 // Field is a value inside a record, map key or map value.
