@@ -63,7 +63,7 @@ func (g *gen) checkHelper(fn asm.BuiltinFunc, pos ast.Pos) {
 		asm.FnRingbufOutput.Call(),
 		asm.JEq.Imm(asm.R0, 0, sent),
 	)
-	g.incrementCounter(LostMap, 0)
+	g.incrementCounter(LostMap, LostRecords)
 	g.label(sent)
 	g.emit(asm.LoadMem(asm.R0, asm.RFP, slot+8, asm.DWord))
 	g.label(ok)

@@ -107,7 +107,7 @@ func (c *compiler) declareInternalMaps() {
 		Type:       ebpf.PerCPUArray,
 		KeySize:    4,
 		ValueSize:  8,
-		MaxEntries: 1,
+		MaxEntries: LostExits + 1,
 	}
 }
 

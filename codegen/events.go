@@ -38,6 +38,7 @@ func (g *gen) output(ev *Event, values []ast.Expr) {
 		size = last.Offset + ((last.Type.StorageSize() + 7) &^ 7)
 	}
 	rec := g.reserve(ev, size)
+	rec.exit = ev.Kind == ExitEvent
 	for i, v := range values {
 		f := ev.Args[i]
 		g.valueInto(v, f.Type, place{base: rec.ptr, off: int16(f.Offset)}, false)
@@ -49,6 +50,9 @@ func (g *gen) output(ev *Event, values []ast.Expr) {
 type record struct {
 	ptr        *tmp // the reserved memory, its event ID already written
 	lost, done string
+	// exit marks an exit() record, whose loss is also counted at
+	// LostExits.
+	exit bool
 }
 
 // reserve reserves size bytes of the ring buffer for an ev record and
@@ -81,7 +85,10 @@ func (g *gen) submit(rec *record) {
 	g.flushAll()
 	g.emit(asm.Ja.Label(rec.done))
 	g.label(rec.lost)
-	g.incrementCounter(LostMap, 0)
+	g.incrementCounter(LostMap, LostRecords)
+	if rec.exit {
+		g.incrementCounter(LostMap, LostExits)
+	}
 	g.label(rec.done)
 }
 

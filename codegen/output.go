@@ -39,13 +39,22 @@ type Output struct {
 // Internal map names.
 const (
 	EventsMap = "events" // the ring buffer
-	LostMap   = "lost"   // per-CPU count of records the ring buffer had no room for
+	// LostMap is a per-CPU array of counters: at LostRecords, records the
+	// ring buffer had no room for; at LostExits, those of them that were
+	// exit() records, so that the runtime ends the run all the same.
+	LostMap = "lost"
 	// FullMap is a per-CPU array with one counter per script map (indexed
 	// by Map.Index) of updates that failed because the map was full.
 	FullMap = "full"
 	// ScratchMap is a one-element per-CPU array whose value holds buffers
 	// of programs that would overflow the 512-byte stack.
 	ScratchMap = "scratch"
+)
+
+// Indexes of LostMap.
+const (
+	LostRecords = 0
+	LostExits   = 1
 )
 
 // Program is one generated BPF program.

@@ -329,6 +329,7 @@ func (r *run) loop(ctx context.Context) error {
 		}
 		if now := time.Now(); !now.Before(nextPoll) {
 			r.reportLost()
+			r.checkLostExit()
 			nextPoll = now.Add(pollInterval)
 			r.reader.SetDeadline(nextPoll)
 		}
@@ -359,14 +360,7 @@ func (r *run) reportFullMaps() {
 // since the last report: "Lost N events" on stderr, and in JSON also a
 // lost_events record.
 func (r *run) reportLost() {
-	var perCPU []uint64
-	if err := r.loaded.coll.Maps[codegen.LostMap].Lookup(uint32(0), &perCPU); err != nil {
-		return
-	}
-	var n uint64
-	for _, v := range perCPU {
-		n += v
-	}
+	n := r.lostCount(codegen.LostRecords)
 	if n <= r.lostReported {
 		return
 	}
@@ -377,4 +371,29 @@ func (r *run) reportLost() {
 	if r.json {
 		r.jsonLost(lost)
 	}
+}
+
+// lostCount sums a counter of the lost map over the CPUs.
+func (r *run) lostCount(index uint32) uint64 {
+	var perCPU []uint64
+	if err := r.loaded.coll.Maps[codegen.LostMap].Lookup(index, &perCPU); err != nil {
+		return 0
+	}
+	var n uint64
+	for _, v := range perCPU {
+		n += v
+	}
+	return n
+}
+
+// checkLostExit ends the run when an exit() record was lost to a full
+// ring buffer, which would otherwise leave the run going until Ctrl-C.
+// The exit status was in the record: the run ends with 0.
+func (r *run) checkLostExit() {
+	if r.exited || r.lostCount(codegen.LostExits) == 0 {
+		return
+	}
+	r.exited = true
+	r.out.Flush()
+	fmt.Fprintln(r.stderr, "WARNING: exit() was called but the ring buffer was full: its record, and the exit status, were lost")
 }

@@ -338,3 +338,19 @@ func TestJSONSameAsBpftrace(t *testing.T) {
 		})
 	}
 }
+
+// TestLostExit checks that a run ends when exit()'s own record is lost to
+// a full ring buffer, saying so, instead of going on until Ctrl-C.
+func TestLostExit(t *testing.T) {
+	kerneltest.Require(t)
+	r := gotrace(t, "", "-q", "-e", `config = { perf_rb_pages = 1 }
+BEGIN { $i = 0; while ($i < 2000) { printf("%d\n", $i); $i++; } exit(); }`)
+	m := regexp.MustCompile(`^Lost (\d+) events\nWARNING: exit\(\) was called but the ring buffer was full: its record, and the exit status, were lost\n$`).FindStringSubmatch(r.stderr)
+	if m == nil || r.status != 0 {
+		t.Fatalf("status %d, stderr %q", r.status, r.stderr)
+	}
+	lost, _ := strconv.Atoi(m[1])
+	if printed := strings.Count(r.stdout, "\n") - 2; printed+lost != 2001 {
+		t.Errorf("%d lines printed and %d records lost; want 2001 records (2000 printf, 1 exit)", printed, lost)
+	}
+}
