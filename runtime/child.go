@@ -3,92 +3,67 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
-	goruntime "runtime"
+	"strconv"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
-// child is the command a run starts (-c): created stopped, right after its
-// execve, so that its PID is known (cpid) and the probes are attached
-// before it runs a single instruction of its own; resumed once they are.
-// As with bpftrace, the child is traced with ptrace(2) until then: with
-// PTRACE_TRACEME, execve stops it with a SIGTRAP, and PTRACE_DETACH lets
-// it go. ptrace requests must come from the thread that started the
-// process, so one goroutine, locked to its thread, does both.
+// child is the command a run starts (-c). As in bpftrace, it is created
+// before the programs are loaded, so that its PID is known (cpid), and it
+// waits before its execve until the probes are attached: the probes see
+// the command from its first system call, its execve, on.
+//
+// Go cannot run code between fork and exec, so the process starts as a
+// /bin/sh that waits on a pipe and then execs the command (same PID):
+//
+//	sh -c 'IFS= read -r go <&N && [ "$go" = run ] && exec "$@" N<&-; exit 127' sh PATH ARGS...
+//
+// resume writes "run"; if the run ends first, or gotrace dies, the pipe
+// closes and sh exits without running the command.
 type child struct {
 	cmd *exec.Cmd
-	// cont receives true to resume the child, false to kill it unresumed.
-	cont chan bool
-	// resumed is closed once the child has been let go (or has failed to
-	// be); resumeErr says how that went.
-	resumed   chan struct{}
-	resumeErr error
+	// run is the pipe's write end; nil once the child has been let go.
+	run *os.File
+	// resumed says whether the command was let go.
+	resumed bool
 	// exited is closed once the child has exited and been reaped.
 	exited chan struct{}
 }
 
-// startChild starts cmd stopped after its execve.
+// shell runs the waiting trampoline.
+const shell = "/bin/sh"
+
+// startChild starts cmd, waiting before its execve; cmd is changed to run
+// the trampoline.
 func startChild(cmd *exec.Cmd) (*child, error) {
-	c := &child{cmd: cmd, cont: make(chan bool, 1), resumed: make(chan struct{}), exited: make(chan struct{})}
-	started := make(chan error, 1)
-	go c.tracer(started)
-	if err := <-started; err != nil {
+	if cmd.Err != nil {
+		return nil, cmd.Err
+	}
+	if cmd.Process != nil {
+		return nil, errors.New("the command was already started")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
 		return nil, err
 	}
-	return c, nil
-}
-
-// tracer starts the child and, on the same thread, later lets it go.
-func (c *child) tracer(started chan<- error) {
-	goruntime.LockOSThread()
-	defer goruntime.UnlockOSThread()
-	attr := &syscall.SysProcAttr{}
-	if c.cmd.SysProcAttr != nil {
-		copied := *c.cmd.SysProcAttr
-		attr = &copied
+	defer r.Close()
+	fd := strconv.Itoa(3 + len(cmd.ExtraFiles))
+	wait := `IFS= read -r go <&` + fd + ` && [ "$go" = run ] && exec "$@" ` + fd + `<&-; exit 127`
+	args := append([]string{"sh", "-c", wait, "sh", cmd.Path}, cmd.Args[1:]...)
+	cmd.Path, cmd.Args = shell, args
+	cmd.ExtraFiles = append(cmd.ExtraFiles, r)
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return nil, err
 	}
-	attr.Ptrace = true
-	c.cmd.SysProcAttr = attr
-	if err := c.cmd.Start(); err != nil {
-		started <- err
-		return
-	}
-	pid := c.cmd.Process.Pid
-	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(pid, &ws, 0, nil)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil || !ws.Stopped() {
-			// It died before its first instruction: there is nothing to
-			// trace. Reap it through cmd so that its pipes are closed.
-			if err == nil {
-				err = fmt.Errorf("the command ended before it could be started (%s)", describeWait(ws))
-			}
-			c.cmd.Process.Kill()
-			c.cmd.Wait()
-			started <- err
-			return
-		}
-		break
-	}
-	started <- nil
-	// Wait for the decision on this thread: PTRACE_DETACH must come from it.
-	if <-c.cont {
-		c.resumeErr = unix.PtraceDetach(pid)
-	} else {
-		c.resumeErr = errors.New("not resumed")
-		c.cmd.Process.Kill()
-	}
-	close(c.resumed)
+	c := &child{cmd: cmd, run: w, exited: make(chan struct{})}
 	go func() {
-		c.cmd.Wait()
+		cmd.Wait()
 		close(c.exited)
 	}()
+	return c, nil
 }
 
 // pid is the child's PID (cpid), 0 for no child.
@@ -99,34 +74,36 @@ func (c *child) pid() int {
 	return c.cmd.Process.Pid
 }
 
-// resume lets the stopped child run.
+// resume lets the waiting child exec the command.
 func (c *child) resume() error {
-	c.cont <- true
-	<-c.resumed
-	if c.resumeErr != nil {
-		return fmt.Errorf("resuming the command: %w", c.resumeErr)
+	_, err := c.run.WriteString("run\n")
+	c.run.Close()
+	c.run = nil
+	if err != nil {
+		return fmt.Errorf("starting the command: %w", err)
 	}
+	c.resumed = true
 	return nil
 }
 
-// finish ends the child if it is still there: killed if it never ran,
-// else sent SIGTERM (as bpftrace does when it ends first) and, if it
-// lingers, SIGKILL. It returns once the child has been reaped.
+// finish ends the child if it is still there: one that never ran the
+// command is killed; a running command is sent SIGTERM (as bpftrace does
+// when it ends first) and, if it lingers, SIGKILL. It returns once the
+// child has been reaped.
 func (c *child) finish() {
 	if c == nil {
 		return
 	}
-	select {
-	case c.cont <- false:
-	default: // already resumed
+	if c.run != nil {
+		c.run.Close()
+		c.run = nil
 	}
-	<-c.resumed
 	select {
 	case <-c.exited:
 		return
 	default:
 	}
-	if c.resumeErr == nil {
+	if c.resumed {
 		c.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-c.exited:
@@ -136,15 +113,4 @@ func (c *child) finish() {
 	}
 	c.cmd.Process.Kill()
 	<-c.exited
-}
-
-// describeWait says how a process ended.
-func describeWait(ws unix.WaitStatus) string {
-	switch {
-	case ws.Exited():
-		return fmt.Sprintf("exit status %d", ws.ExitStatus())
-	case ws.Signaled():
-		return "killed by " + ws.Signal().String()
-	}
-	return fmt.Sprintf("wait status %#x", uint32(ws))
 }

@@ -36,12 +36,13 @@ type RunOptions struct {
 	// Verbose writes to Stderr, for every program loaded, its size and
 	// the verifier's statistics.
 	Verbose bool
-	// Command, if set, is started for the run (-c): stopped right after
-	// its execve, it runs once the probes are attached, and the run ends,
-	// as if exit() had been called, when it exits. Run sets
-	// Command.SysProcAttr.Ptrace (see child.go) and starts it; a Command
-	// still running when the run ends is sent SIGTERM. Its PID is the
-	// cpid builtin.
+	// Command, if set, is started for the run (-c), before the programs
+	// are loaded (its PID is the cpid builtin), but waits until the probes
+	// are attached to exec its program, so that they see all it does; the
+	// run ends, as if exit() had been called, when it exits, and a Command
+	// still running when the run ends is sent SIGTERM. Run starts it
+	// through /bin/sh, which waits and then execs Command.Path (see
+	// child.go): Path, Args and ExtraFiles are changed.
 	Command *exec.Cmd
 }
 

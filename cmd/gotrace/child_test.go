@@ -14,9 +14,10 @@ import (
 	"github.com/gotrace/gotrace/runtime/kerneltest"
 )
 
-// TestCommand checks -c: the command starts stopped, so BEGIN (which runs
-// before it) already knows its PID as cpid, the probes see everything it
-// does, and gotrace ends when it exits.
+// TestCommand checks -c: the command's process exists before the probes
+// are attached, so BEGIN (which runs before it) already knows its PID as
+// cpid, but waits for them, so they see it from its execve on; gotrace
+// ends when it exits.
 func TestCommand(t *testing.T) {
 	kerneltest.Require(t)
 	dir := t.TempDir()
@@ -26,15 +27,25 @@ func TestCommand(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"child $$\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// No probe calls exit(): the run ends because the command does.
-	r := gotrace(t, "", "-c", script+" ignored args", "-e", `BEGIN { printf("cpid %d\n", cpid); }
+	// No probe calls exit(): the run ends because the command does. The
+	// trace goes to a file (-o), the command's output to stdout, so that
+	// the two processes' writes cannot interleave.
+	out := filepath.Join(dir, "trace")
+	r := gotrace(t, "", "-o", out, "-c", script+" some args", "-e", `BEGIN { printf("cpid %d\n", cpid); }
+tracepoint:syscalls:sys_enter_execve /pid == cpid/ { printf("exec %s\n", str(args.filename)); }
 tracepoint:sched:sched_process_exit /pid == cpid/ { printf("exit %d\n", pid); }`)
-	m := regexp.MustCompile(`^cpid (\d+)\n`).FindStringSubmatch(r.stdout)
-	if m == nil {
-		t.Fatalf("stdout %q does not start with cpid", r.stdout)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := fmt.Sprintf("cpid %s\nchild %s\nexit %s\n\n\n", m[1], m[1], m[1])
-	r.check(t, want, "Attached 2 probes\n", 0)
+	m := regexp.MustCompile(`^cpid (\d+)\n`).FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatalf("the trace %q does not start with cpid", b)
+	}
+	r.check(t, "child "+m[1]+"\n", "Attached 3 probes\n", 0)
+	if want := fmt.Sprintf("cpid %s\nexec %s\nexit %s\n\n\n", m[1], script, m[1]); string(b) != want {
+		t.Errorf("trace: %s", diff(string(b), want))
+	}
 
 	runCases(t, []cliCase{
 		{

@@ -30,8 +30,8 @@ options:
   -v             verbose: print each program's size and the verifier's
                  statistics (instructions processed, ...)
   -k             warn when a memory read (str(), fields, *p) fails
-  -c 'CMD ARGS'  run CMD, stopped until the probes are attached; cpid is
-                 its PID, and tracing ends when it exits
+  -c 'CMD ARGS'  run CMD once the probes are attached (they see its execve);
+                 cpid is its PID, and tracing ends when it exits
   -p PID         trace process PID only (tracepoints are filtered, profile
                  and software events opened for it); end when it exits
   --unsafe       allow functions that change the system (signal, system)
