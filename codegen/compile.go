@@ -26,6 +26,15 @@ type Options struct {
 	// License is the license programs declare. Empty means "GPL", which
 	// the helpers gotrace uses require.
 	License string
+	// HelperErrors makes programs check what the probe_read helpers (and
+	// str()) return and send a HelperErrorEvent when they fail, as
+	// bpftrace's -k does.
+	HelperErrors bool
+	// FilterPID, if not zero, makes the programs of probes that cannot be
+	// attached to one process (tracepoints, raw tracepoints, kernel
+	// functions: every probe but BEGIN, END and perf events) return at
+	// once unless the current process is FilterPID, as bpftrace's -p does.
+	FilterPID uint32
 }
 
 // Compile generates the programs of a checked script. Errors are returned
@@ -98,7 +107,7 @@ func (c *compiler) declareInternalMaps() {
 		Type:       ebpf.PerCPUArray,
 		KeySize:    4,
 		ValueSize:  8,
-		MaxEntries: 1,
+		MaxEntries: LostExits + 1,
 	}
 }
 
@@ -169,6 +178,7 @@ func (c *compiler) generate(pi *check.ProbeInfo, t *probes.Target, useScratch bo
 	g.varsInScratch = pi.Callbacks
 	g.at(pi.Probe.At)
 	g.prologue()
+	g.filterPID()
 	body := pi.Probe.Body
 	if pi.Probe.Predicate != nil {
 		g.at(pi.Probe.Predicate.Pos())

@@ -57,6 +57,7 @@ func (g *gen) output(ev *Event, values []ast.Expr) {
 		g.valueInto(v, f.Type, computed[i], true)
 	}
 	rec := g.reserve(ev, size)
+	rec.exit = ev.Kind == ExitEvent
 	for i, v := range values {
 		f := ev.Args[i]
 		dst := place{base: rec.ptr, off: int16(f.Offset)}
@@ -73,6 +74,9 @@ func (g *gen) output(ev *Event, values []ast.Expr) {
 type record struct {
 	ptr        *tmp // the reserved memory, its event ID already written
 	lost, done string
+	// exit marks an exit() record, whose loss is also counted at
+	// LostExits.
+	exit bool
 }
 
 // reserve reserves size bytes of the ring buffer for an ev record and
@@ -105,7 +109,10 @@ func (g *gen) submit(rec *record) {
 	g.flushAll()
 	g.emit(asm.Ja.Label(rec.done))
 	g.label(rec.lost)
-	g.incrementCounter(LostMap, 0)
+	g.incrementCounter(LostMap, LostRecords)
+	if rec.exit {
+		g.incrementCounter(LostMap, LostExits)
+	}
 	g.label(rec.done)
 }
 
@@ -137,7 +144,7 @@ func (g *gen) printf(e *ast.Call, kind EventKind) {
 		ts[i] = g.typeOf(a)
 	}
 	fields, _ := recordLayout(ts)
-	ev := g.addEvent(&Event{Kind: kind, Printf: g.c.info.Printf[e], Args: fields})
+	ev := g.addEvent(&Event{Kind: kind, Printf: g.c.info.Printf[e], Args: fields, Pos: e.Pos()})
 	g.output(ev, args)
 }
 

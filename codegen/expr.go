@@ -150,6 +150,7 @@ func (g *gen) callArgsTo(e *ast.Call, f *stdlib.Func, dst *place) {
 	if dst != nil {
 		g.addrOf(asm.R1, *dst)
 	}
+	g.callPos = e.Pos()
 	f.Emit(g, a)
 }
 

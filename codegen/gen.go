@@ -24,6 +24,9 @@ type gen struct {
 	pending string  // label to put on the next instruction
 	labels  *int    // label counter, shared with the callbacks of map loops
 	pos     ast.Pos // source position being compiled, for annotations
+	// callPos is the position of the call whose table entry is emitting
+	// code, for the reports of CheckHelper.
+	callPos ast.Pos
 
 	regs  regFile
 	frame frame

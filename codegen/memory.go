@@ -121,6 +121,7 @@ func (g *gen) memReadInt(e ast.Expr) *tmp {
 	)
 	g.loadTmp(asm.R3, addr)
 	g.emit(read.Call())
+	g.checkHelper(read, e.Pos())
 	r := g.clobber(addr)
 	g.emit(asm.LoadMem(r, asm.RFP, slot, sizeOf(size)))
 	switch {
@@ -152,5 +153,6 @@ func (g *gen) memStringInto(e ast.Expr, p place, size int, pad bool) {
 	g.emit(asm.Mov.Imm(asm.R2, int32(min(size, t.Size))))
 	g.loadTmp(asm.R3, addr)
 	g.emit(readStr.Call())
+	g.checkHelper(readStr, e.Pos())
 	g.free(addr)
 }

@@ -13,7 +13,9 @@ package codegen
 
 import (
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 
+	"github.com/gotrace/gotrace/lang/ast"
 	"github.com/gotrace/gotrace/lang/types"
 	"github.com/gotrace/gotrace/stdlib"
 	"github.com/gotrace/gotrace/stdlib/format"
@@ -37,13 +39,22 @@ type Output struct {
 // Internal map names.
 const (
 	EventsMap = "events" // the ring buffer
-	LostMap   = "lost"   // per-CPU count of records the ring buffer had no room for
+	// LostMap is a per-CPU array of counters: at LostRecords, records the
+	// ring buffer had no room for; at LostExits, those of them that were
+	// exit() records, so that the runtime ends the run all the same.
+	LostMap = "lost"
 	// FullMap is a per-CPU array with one counter per script map (indexed
 	// by Map.Index) of updates that failed because the map was full.
 	FullMap = "full"
 	// ScratchMap is a one-element per-CPU array whose value holds buffers
 	// of programs that would overflow the 512-byte stack.
 	ScratchMap = "scratch"
+)
+
+// Indexes of LostMap.
+const (
+	LostRecords = 0
+	LostExits   = 1
 )
 
 // Program is one generated BPF program.
@@ -99,6 +110,10 @@ const (
 	SystemEvent // system(): Printf renders the command
 	ErrorfEvent // errorf(): Printf renders a message for stderr
 	WarnfEvent  // warnf(): likewise
+	// HelperErrorEvent reports that a helper call failed (generated with
+	// Options.HelperErrors, -k): Args holds its int64 return value, Helper
+	// and Pos say which call.
+	HelperErrorEvent
 )
 
 // Event describes one kind of ring buffer record. Every record starts with
@@ -116,6 +131,11 @@ type Event struct {
 	// Separator is join()'s separator. A join record holds a u64 count
 	// then JoinMax strings of JoinStrSize bytes.
 	Separator string
+	// Pos is where the call is in the script (ErrorfEvent, WarnfEvent,
+	// HelperErrorEvent).
+	Pos ast.Pos
+	// Helper is the helper whose failure a HelperErrorEvent reports.
+	Helper asm.BuiltinFunc
 }
 
 // Field is a value inside a record, map key or map value.

@@ -171,11 +171,13 @@ func (g *gen) argsStringInto(e *ast.FieldAccess, p place, size int, pad bool) {
 		)
 		g.addrOf(asm.R1, p)
 		g.emit(asm.Mov.Imm(asm.R2, int32(min(size, f.Type.Size))), asm.FnProbeReadKernelStr.Call())
+		g.checkHelper(asm.FnProbeReadKernelStr, e.Pos())
 		return
 	}
 	g.emit(asm.Add.Imm(asm.R3, int32(f.Offset)))
 	g.addrOf(asm.R1, p)
 	g.emit(asm.Mov.Imm(asm.R2, int32(min(size, f.Type.Size))), asm.FnProbeReadKernel.Call())
+	g.checkHelper(asm.FnProbeReadKernel, e.Pos())
 }
 
 // strTemp materializes a string expression in a new stack buffer.

@@ -1,14 +1,19 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/gotrace/gotrace/lang/ast"
 )
 
 // Dump writes the script's AST ("ast"), its generated programs annotated
-// with the source lines they came from ("codegen"), or both ("all").
+// with the source lines they came from ("codegen"), the kernel verifier's
+// log of each program ("verifier", which loads them, see Verify), or all
+// three ("all"). A program that does not load makes Dump return its
+// error, after its log.
 func (s *Script) Dump(w io.Writer, what string) error {
 	if what == "ast" || what == "all" {
 		fmt.Fprintln(w, ast.Dump(s.AST))
@@ -29,6 +34,23 @@ func (s *Script) Dump(w io.Writer, what string) error {
 				fmt.Fprintf(w, "\t%4d: %v\n", i, ins)
 			}
 		}
+	}
+	if what == "verifier" || what == "all" {
+		stats, err := s.Verify(VerifyOptions{FullLog: true})
+		if err != nil {
+			return err
+		}
+		var errs []error
+		for _, st := range stats {
+			fmt.Fprintf(w, "; verifier log of program %s for %s\n", st.Name, strings.Join(st.Probes, ", "))
+			for _, line := range st.Log {
+				fmt.Fprintln(w, line)
+			}
+			if st.Err != nil {
+				errs = append(errs, st.Err)
+			}
+		}
+		return errors.Join(errs...)
 	}
 	return nil
 }

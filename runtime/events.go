@@ -28,22 +28,25 @@ func (r *run) handle(rec []byte) error {
 	}
 	switch ev.Kind {
 	case codegen.PrintfEvent:
-		_, err := r.out.WriteString(ev.Printf.Render(r.decodeFields(rec, ev.Args)))
+		text := ev.Printf.Render(r.decodeFields(rec, ev.Args))
+		if r.json {
+			return r.jsonText("printf", text)
+		}
+		_, err := r.out.WriteString(text)
 		return err
 	case codegen.CatEvent:
 		return r.cat(ev.Printf.Render(r.decodeFields(rec, ev.Args)))
 	case codegen.SystemEvent:
 		return r.system(ev.Printf.Render(r.decodeFields(rec, ev.Args)))
 	case codegen.ErrorfEvent, codegen.WarnfEvent:
-		prefix := "ERROR: "
-		if ev.Kind == codegen.WarnfEvent {
-			prefix = "WARNING: "
-		}
-		r.out.Flush()
-		fmt.Fprintln(r.stderr, prefix+ev.Printf.Render(r.decodeFields(rec, ev.Args)))
-		return nil
+		return r.message(ev, ev.Printf.Render(r.decodeFields(rec, ev.Args)))
+	case codegen.HelperErrorEvent:
+		return r.helperError(ev, r.decodeFields(rec, ev.Args)[0].(int64))
 	case codegen.PrintValueEvent:
 		v := r.decodeFields(rec, ev.Args)[0]
+		if r.json {
+			return r.jsonRecord("value", format.AppendJSONValue(nil, v))
+		}
 		_, err := fmt.Fprintf(r.out, "%s\n", format.FormatValue(v))
 		return err
 	case codegen.ExitEvent:
@@ -60,10 +63,17 @@ func (r *run) handle(rec []byte) error {
 			off := 16 + i*codegen.JoinStrSize
 			parts[i] = r.decodeValue(rec[off:], types.NewString(codegen.JoinStrSize)).(string)
 		}
+		if r.json {
+			return r.jsonText("join", strings.Join(parts, ev.Separator))
+		}
 		_, err := fmt.Fprintln(r.out, strings.Join(parts, ev.Separator))
 		return err
 	case codegen.TimeEvent:
-		_, err := r.out.WriteString(format.Strftime(ev.TimeFormat, time.Now()))
+		text := format.Strftime(ev.TimeFormat, time.Now())
+		if r.json {
+			return r.jsonText("time", text)
+		}
+		_, err := r.out.WriteString(text)
 		return err
 	case codegen.ClearEvent:
 		return r.clearMap(ev.Map)

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gotrace/gotrace/codegen"
+	"github.com/gotrace/gotrace/stdlib"
 )
 
 // loaded is a script whose maps and programs are in the kernel.
@@ -21,9 +23,18 @@ type loaded struct {
 	progs []*ebpf.Program
 }
 
-// load puts the script's maps and programs into the kernel. startNS is the
-// CLOCK_MONOTONIC time that `elapsed` counts from.
-func (s *Script) load(startNS uint64) (*loaded, error) {
+// loadConfig says how to load a script.
+type loadConfig struct {
+	// startNS is the CLOCK_MONOTONIC time that `elapsed` counts from.
+	startNS uint64
+	// childPID is the PID of the command started for the run (cpid).
+	childPID int
+	// logLevel asks the verifier for its log (see ebpf.LogLevel).
+	logLevel ebpf.LogLevel
+}
+
+// load puts the script's maps and programs into the kernel.
+func (s *Script) load(c loadConfig) (*loaded, error) {
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; newer ones
 	// (cgroup accounting) make this a no-op. Failure surfaces as a load
 	// error below, which says what to do.
@@ -35,23 +46,9 @@ func (s *Script) load(startNS uint64) (*loaded, error) {
 	for ref, m := range s.Code.Specs {
 		spec.Maps[ref] = m.Copy()
 	}
-	// Wildcard probes often produce identical programs; load each once.
-	byText := map[string]string{}
-	names := make([]string, len(s.Code.Programs))
-	for i, p := range s.Code.Programs {
-		ps := p.Spec.Copy()
-		patchStartTime(ps, startNS)
-		text := fmt.Sprintf("%d %v", ps.Type, ps.Instructions)
-		if name, ok := byText[text]; ok {
-			names[i] = name
-			continue
-		}
-		name := fmt.Sprintf("p%d", i)
-		byText[text] = name
-		names[i] = name
-		spec.Programs[name] = ps
-	}
-	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{})
+	progs, names := s.programSpecs(c)
+	maps.Copy(spec.Programs, progs)
+	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{LogLevel: c.logLevel}})
 	if err != nil {
 		return nil, s.explainLoadError(err, names)
 	}
@@ -62,18 +59,48 @@ func (s *Script) load(startNS uint64) (*loaded, error) {
 	return l, nil
 }
 
+// programSpecs returns the programs to load, with their constants patched
+// in, by the name they are loaded under, and that name for every program
+// of s.Code.Programs. Wildcard probes often produce identical programs;
+// each is loaded once, under the name "pN" of the first of them.
+func (s *Script) programSpecs(c loadConfig) (map[string]*ebpf.ProgramSpec, []string) {
+	byText := map[string]string{}
+	progs := map[string]*ebpf.ProgramSpec{}
+	names := make([]string, len(s.Code.Programs))
+	for i, p := range s.Code.Programs {
+		ps := p.Spec.Copy()
+		patchConstants(ps, map[string]int64{
+			codegen.StartTimeSymbol: int64(c.startNS),
+			stdlib.ChildPIDSymbol:   int64(c.childPID),
+		})
+		text := fmt.Sprintf("%d %v", ps.Type, ps.Instructions)
+		if name, ok := byText[text]; ok {
+			names[i] = name
+			continue
+		}
+		name := fmt.Sprintf("p%d", i)
+		byText[text] = name
+		names[i] = name
+		progs[name] = ps
+	}
+	return progs, names
+}
+
 func (l *loaded) close() {
 	if l != nil && l.coll != nil {
 		l.coll.Close()
 	}
 }
 
-// patchStartTime fills in the constant `elapsed` subtracts.
-func patchStartTime(ps *ebpf.ProgramSpec, startNS uint64) {
+// patchConstants fills in the constants known only when the script is
+// loaded: the LoadImm instructions that reference a symbol of values
+// (codegen.StartTimeSymbol, the time `elapsed` counts from, and
+// stdlib.ChildPIDSymbol, cpid) get its value.
+func patchConstants(ps *ebpf.ProgramSpec, values map[string]int64) {
 	for i := range ps.Instructions {
 		ins := &ps.Instructions[i]
-		if ins.Reference() == codegen.StartTimeSymbol {
-			ins.Constant = int64(startNS)
+		if v, ok := values[ins.Reference()]; ok {
+			ins.Constant = v
 			*ins = ins.WithReference("")
 		}
 	}

@@ -27,7 +27,7 @@ func TestVerifierRejectionNamesProbeAndLine(t *testing.T) {
 			break
 		}
 	}
-	_, err = s.load(0)
+	_, err = s.load(loadConfig{})
 	if err == nil {
 		t.Fatal("the sabotaged program loaded")
 	}

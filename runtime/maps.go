@@ -18,8 +18,10 @@ func (r *run) printAllMaps() error {
 	if r.script.Info.Settings.NoPrintMapsOnExit {
 		return r.out.Flush()
 	}
-	if _, err := r.out.WriteString(format.EndOfRun); err != nil {
-		return err
+	if !r.json {
+		if _, err := r.out.WriteString(format.EndOfRun); err != nil {
+			return err
+		}
 	}
 	var maps []*format.Map
 	for _, m := range r.script.Code.Maps {
@@ -28,6 +30,15 @@ func (r *run) printAllMaps() error {
 			return err
 		}
 		maps = append(maps, fm)
+	}
+	if r.json {
+		sort.SliceStable(maps, func(i, j int) bool { return maps[i].Name < maps[j].Name })
+		for _, fm := range maps {
+			if err := r.jsonMap(fm, 0, 0); err != nil {
+				return err
+			}
+		}
+		return r.out.Flush()
 	}
 	if err := format.WriteMaps(r.out, maps); err != nil {
 		return err
@@ -41,7 +52,19 @@ func (r *run) printMap(m *codegen.Map, top, div int64) error {
 	if err != nil {
 		return err
 	}
+	if r.json {
+		return r.jsonMap(fm, uint64(max(top, 0)), uint64(max(div, 0)))
+	}
 	return format.PrintMap(r.out, fm, uint64(max(top, 0)), uint64(max(div, 0)))
+}
+
+// jsonMap writes the JSON record of a map, if it has entries.
+func (r *run) jsonMap(fm *format.Map, top, div uint64) error {
+	data, ok := format.StyleLatest.AppendJSONMap(nil, fm, top, div)
+	if !ok {
+		return nil
+	}
+	return r.jsonRecord(format.JSONMapType(fm.Kind), data)
 }
 
 // kernelMap returns the loaded map behind m.

@@ -1,13 +1,13 @@
 package runtime
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -25,12 +25,35 @@ type RunOptions struct {
 	// OnAttached, if set, is called once every probe is attached and BEGIN
 	// has run (tests start their workloads here).
 	OnAttached func()
+	// Format is TextFormat (the default) or JSONFormat.
+	Format Format
+	// Buffering says when output reaches Stdout (BufferAuto by default).
+	Buffering Buffering
+	// DryRun loads every program and attaches every probe, then detaches
+	// them and returns 0: BEGIN and END do not run and nothing is printed
+	// (bpftrace's --dry-run).
+	DryRun bool
+	// Verbose writes to Stderr, for every program loaded, its size and
+	// the verifier's statistics.
+	Verbose bool
+	// Command, if set, is started for the run (-c), before the programs
+	// are loaded (its PID is the cpid builtin), but waits until the probes
+	// are attached to exec its program, so that they see all it does; the
+	// run ends, as if exit() had been called, when it exits, and a Command
+	// still running when the run ends is sent SIGTERM. Run starts it
+	// through /bin/sh, which waits and then execs Command.Path (see
+	// child.go): Path, Args and ExtraFiles are changed.
+	Command *exec.Cmd
 }
 
 // Run executes the script until exit() is called or ctx is cancelled
 // (cmd/gotrace cancels it on SIGINT and SIGTERM), then detaches every
 // probe, runs END, and prints the maps. It returns the exit status the
 // script chose (exit(N)), 0 by default.
+//
+// Before anything is loaded, Run checks the process's privileges
+// (CheckPrivileges) and, for a script compiled with a PID (-p), that the
+// process exists.
 func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err error) {
 	defer func() {
 		// The deferred detaches and closes below have run by now: a bug
@@ -45,16 +68,46 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
-	out := bufio.NewWriterSize(opts.Stdout, 64<<10)
+	if err := CheckPrivileges(); err != nil {
+		return 1, err
+	}
+	if s.opts.ChildCommand && opts.Command == nil {
+		return 1, errors.New("the script was compiled to run with a command (cpid), but RunOptions.Command is not set")
+	}
+	// The run ends early, as Ctrl-C ends it, when the -p process or the
+	// -c command exits.
+	ctx, endRun := context.WithCancel(ctx)
+	defer endRun()
+	if pid := s.opts.PID; pid != 0 {
+		w, err := watchProcess(pid, endRun)
+		if err != nil {
+			return 1, err
+		}
+		defer w.close()
+	}
+	var ch *child
+	if opts.Command != nil {
+		ch, err = startChild(opts.Command)
+		if err != nil {
+			return 1, fmt.Errorf("starting the command: %w", err)
+		}
+		defer ch.finish()
+	}
+	out := newOutBuffer(opts.Stdout, opts.Buffering)
 	defer out.Flush()
 
-	l, err := s.load(monotonicNow())
+	lc := loadConfig{startNS: monotonicNow(), childPID: ch.pid()}
+	if opts.Verbose {
+		lc.logLevel = ebpf.LogLevelStats
+	}
+	l, err := s.load(lc)
 	if err != nil && s.hasPlainLoops() {
 		// The verifier may have given up on a plain loop: try once more
 		// with loops as callbacks, and report the first error if that
 		// fails too.
 		if again, cerr := s.withLoopCallbacks(); cerr == nil {
-			if l2, err2 := again.load(monotonicNow()); err2 == nil {
+			lc.startNS = monotonicNow()
+			if l2, err2 := again.load(lc); err2 == nil {
 				*s = *again
 				l, err = l2, nil
 			}
@@ -64,8 +117,19 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 		return 1, err
 	}
 	defer l.close()
+	if opts.Verbose {
+		WriteProgramStats(opts.Stderr, s.loadedStats(l))
+	}
 
-	r := &run{script: s, loaded: l, out: out, stderr: opts.Stderr}
+	r := &run{script: s, loaded: l, out: out, stderr: opts.Stderr, json: opts.Format == JSONFormat}
+	if opts.DryRun {
+		err := r.attachAll(ctx)
+		r.detachAll()
+		if err != nil {
+			return 1, err
+		}
+		return 0, nil
+	}
 	rd, err := ringbuf.NewReader(l.coll.Maps[codegen.EventsMap])
 	if err != nil {
 		return 1, fmt.Errorf("opening the event ring buffer: %w", err)
@@ -77,7 +141,7 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 	// and shown after the "Attached" line, as bpftrace shows it, and not at
 	// all if attaching fails.
 	var beginOut bytes.Buffer
-	r.out = bufio.NewWriter(&beginOut)
+	r.out = newOutBuffer(&beginOut, BufferFull)
 	if err := r.runOnce(true); err != nil {
 		return 1, err
 	}
@@ -94,8 +158,7 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 	}
 	defer r.detachAll()
 	if !opts.Quiet {
-		n := s.NumProbes()
-		fmt.Fprintf(opts.Stderr, "Attached %d probe%s\n", n, map[bool]string{true: "", false: "s"}[n == 1])
+		r.reportAttached(s.NumProbes())
 	}
 	out.Write(beginOut.Bytes())
 	out.Flush()
@@ -104,6 +167,18 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 	}
 
 	if !r.exited {
+		if ch != nil {
+			if err := ch.resume(); err != nil {
+				return 1, err
+			}
+			go func() {
+				select {
+				case <-ch.exited:
+					endRun()
+				case <-ctx.Done():
+				}
+			}()
+		}
 		if err := r.loop(ctx); err != nil {
 			return 1, err
 		}
@@ -126,7 +201,7 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 	}
 	r.reportLost()
 	r.reportFullMaps()
-	return r.status, nil
+	return r.status, out.Flush()
 }
 
 // run is the state of one execution of a script.
@@ -134,9 +209,11 @@ type run struct {
 	script *Script
 	loaded *loaded
 	reader *ringbuf.Reader
-	out    *bufio.Writer
+	out    *outBuffer
 	stderr io.Writer
 	links  []io.Closer
+	// json selects JSON output (see json.go).
+	json bool
 
 	exited bool
 	status int
@@ -146,6 +223,8 @@ type run struct {
 	// zeroed remembers keyless aggregations reset by zero(), which print
 	// their zero value where a never-written one prints nothing.
 	zeroed map[*codegen.Map]bool
+	// lostReported is how many lost records have been reported so far.
+	lostReported uint64
 }
 
 // runOnce executes the BEGIN (begin=true) or END programs in order, in the
@@ -175,7 +254,7 @@ func (r *run) attachAll(ctx context.Context) error {
 		if prov.RunOnce {
 			continue
 		}
-		c, err := prov.Attach(p.Target, r.loaded.progs[i])
+		c, err := prov.Attach(r.forPID(p.Target), r.loaded.progs[i])
 		if err != nil {
 			return fmt.Errorf("attaching %s: %w", p.Target.Name, err)
 		}
@@ -211,31 +290,49 @@ func (r *run) drainNow() error {
 	}
 }
 
+// pollInterval is how often a run looks at the lost-record counter while
+// it waits for records.
+const pollInterval = 200 * time.Millisecond
+
 // loop handles records as they arrive until exit() or ctx is done. Output
-// is flushed whenever the ring buffer runs empty, so it appears as it
-// happens without a write per record under load.
+// is written as the Buffering mode says (by default whenever the ring
+// buffer runs empty, so it appears as it happens without a write per
+// record under load). Every pollInterval, records lost since the last
+// look are reported.
 func (r *run) loop(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { r.reader.Flush() })
 	defer stop()
+	defer r.reader.SetDeadline(time.Time{})
+	nextPoll := time.Now().Add(pollInterval)
+	r.reader.SetDeadline(nextPoll)
 	var rec ringbuf.Record
 	for !r.exited {
 		err := r.reader.ReadInto(&rec)
-		if errors.Is(err, ringbuf.ErrFlushed) {
+		switch {
+		case errors.Is(err, ringbuf.ErrFlushed):
 			if ctx.Err() != nil {
-				break
+				return r.out.Flush()
 			}
 			continue
-		}
-		if err != nil {
-			return fmt.Errorf("reading events: %w", err)
-		}
-		if err := r.handle(rec.RawSample); err != nil {
-			return err
-		}
-		if rec.Remaining == 0 {
-			if err := r.out.Flush(); err != nil {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if err := r.out.idle(); err != nil {
 				return err
 			}
+		case err != nil:
+			return fmt.Errorf("reading events: %w", err)
+		default:
+			if err := r.handle(rec.RawSample); err != nil {
+				return err
+			}
+			if err := r.out.recordDone(rec.Remaining > 0); err != nil {
+				return err
+			}
+		}
+		if now := time.Now(); !now.Before(nextPoll) {
+			r.reportLost()
+			r.checkLostExit()
+			nextPoll = now.Add(pollInterval)
+			r.reader.SetDeadline(nextPoll)
 		}
 	}
 	return r.out.Flush()
@@ -260,17 +357,44 @@ func (r *run) reportFullMaps() {
 	}
 }
 
-// reportLost tells the user how many records the ring buffer dropped.
+// reportLost tells the user how many records the ring buffer dropped
+// since the last report: "Lost N events" on stderr, and in JSON also a
+// lost_events record.
 func (r *run) reportLost() {
-	var perCPU []uint64
-	if err := r.loaded.coll.Maps[codegen.LostMap].Lookup(uint32(0), &perCPU); err != nil {
+	n := r.lostCount(codegen.LostRecords)
+	if n <= r.lostReported {
 		return
+	}
+	lost := n - r.lostReported
+	r.lostReported = n
+	r.out.Flush()
+	fmt.Fprintf(r.stderr, "Lost %d events\n", lost)
+	if r.json {
+		r.jsonLost(lost)
+	}
+}
+
+// lostCount sums a counter of the lost map over the CPUs.
+func (r *run) lostCount(index uint32) uint64 {
+	var perCPU []uint64
+	if err := r.loaded.coll.Maps[codegen.LostMap].Lookup(index, &perCPU); err != nil {
+		return 0
 	}
 	var n uint64
 	for _, v := range perCPU {
 		n += v
 	}
-	if n > 0 {
-		fmt.Fprintf(r.stderr, "Lost %d events\n", n)
+	return n
+}
+
+// checkLostExit ends the run when an exit() record was lost to a full
+// ring buffer, which would otherwise leave the run going until Ctrl-C.
+// The exit status was in the record: the run ends with 0.
+func (r *run) checkLostExit() {
+	if r.exited || r.lostCount(codegen.LostExits) == 0 {
+		return
 	}
+	r.exited = true
+	r.out.Flush()
+	fmt.Fprintln(r.stderr, "WARNING: exit() was called but the ring buffer was full: its record, and the exit status, were lost")
 }

@@ -42,6 +42,16 @@ type CompileOptions struct {
 	// "BPFTRACE_MAX_MAP_KEYS" (or "max_map_keys") to "100". Keys that are
 	// not settings gotrace knows are ignored.
 	Config map[string]string
+	// ChildCommand says that the script will run with a command
+	// (RunOptions.Command, -c), which makes the cpid builtin available.
+	ChildCommand bool
+	// PID, if not zero, restricts the script to one process, as
+	// bpftrace's -p does (see pid.go); Run fails if there is no such
+	// process and ends when it exits.
+	PID int
+	// HelperErrors makes the programs report failed probe_read helper
+	// calls (memory reads, str()) as warnings, as bpftrace's -k does.
+	HelperErrors bool
 
 	// loopsAsCallbacks is set when compiling again after the verifier
 	// rejected plain loops (see Script.withLoopCallbacks).
@@ -89,6 +99,7 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 	if env == nil {
 		env = &probes.Env{}
 	}
+	lib.SetChildCommand(opts.ChildCommand)
 	info, err := check.Check(src, prog, &check.Config{
 		Params:           opts.Params,
 		Probes:           probes.NewRegistry(),
@@ -110,6 +121,13 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 		cg.RingBufferSize = ringBufferSize(n)
 	}
 	cg.License = set.License
+	cg.HelperErrors = cg.HelperErrors || opts.HelperErrors
+	if opts.PID != 0 {
+		if opts.PID < 0 || opts.PID > 1<<31-1 {
+			return nil, fmt.Errorf("invalid PID %d", opts.PID)
+		}
+		cg.FilterPID = uint32(opts.PID)
+	}
 	s := &Script{Source: src, AST: prog, Info: info, lib: lib, opts: opts}
 	if n, limit := s.NumProbes(), orDefault(set.MaxProbes, defaultMaxProbes); int64(n) > limit {
 		return nil, fmt.Errorf("the script attaches %d probes, more than max_probes (%d); raise it with config = { max_probes = %d } if you mean it", n, limit, n)

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,13 @@ func (r *run) cat(path string) error {
 	}
 	defer f.Close()
 	limit := orDefault(r.script.Info.Settings.MaxCatBytes, defaultMaxCatBytes)
+	if r.json {
+		b, err := io.ReadAll(io.LimitReader(f, limit))
+		if err != nil {
+			fmt.Fprintf(r.stderr, "cat: %v\n", err)
+		}
+		return r.jsonText("cat", string(b))
+	}
 	if _, err := io.Copy(r.out, io.LimitReader(f, limit)); err != nil {
 		fmt.Fprintf(r.stderr, "cat: %v\n", err)
 	}
@@ -25,16 +33,26 @@ func (r *run) cat(path string) error {
 }
 
 // system runs a shell command for system() (allowed only with --unsafe);
-// its output goes where the script's output goes, in order.
+// its output goes where the script's output goes, in order (in JSON, as
+// one syscall record once the command has finished).
 func (r *run) system(command string) error {
 	if err := r.out.Flush(); err != nil {
 		return err
 	}
 	cmd := exec.Command("/bin/sh", "-c", command)
+	var captured bytes.Buffer
 	cmd.Stdout = r.out
+	if r.json {
+		cmd.Stdout = &captured
+	}
 	cmd.Stderr = r.stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintf(r.stderr, "system: %q: %v\n", command, err)
+	}
+	if r.json {
+		if err := r.jsonText("syscall", captured.String()); err != nil {
+			return err
+		}
 	}
 	return r.out.Flush()
 }

@@ -130,6 +130,7 @@ func emitStr(e Emitter, a *Args) {
 		e.Emit(asm.Mov.Reg(asm.R3, asm.R2), asm.Mov.Imm(asm.R2, size))
 	}
 	e.Emit(read.Call())
+	e.CheckHelper(read)
 }
 
 // intArg checks that argument i is an integer.

@@ -19,7 +19,6 @@ func pendingVars() []*Var {
 		}}
 	}
 	return []*Var{
-		unavailable("cpid", "is the PID of the command started with -c, which gotrace does not support yet"),
 		unavailable("func", "names the probed function of kprobe, uprobe and fentry probes, which gotrace does not support yet"),
 		unavailable("kstack", "(kernel stacks) is not supported yet"),
 		unavailable("ustack", "(user stacks) is not supported yet"),

@@ -41,6 +41,11 @@ type Emitter interface {
 	// TempSlot returns the frame offset (from R10) of 8 bytes of stack
 	// the entry may use until it returns, e.g. as a probe_read target.
 	TempSlot() int16
+	// CheckHelper follows a call of helper fn: when the script is compiled
+	// to report helper errors (-k), a negative return value in R0 is
+	// reported to the user, with the position of the call. It keeps R0
+	// and may clobber R1..R5.
+	CheckHelper(fn asm.BuiltinFunc)
 }
 
 // Args describes a call's arguments to a table entry.
@@ -153,6 +158,8 @@ type Library struct {
 	kernel     *btf.Kernel
 	strSize    int
 	userSyms   userSymbols
+	// childCommand is set when a command is started for the script (-c).
+	childCommand bool
 }
 
 // StrSize is the buffer size of strings read with str().
@@ -179,7 +186,7 @@ func New() *Library {
 	for _, f := range append(formatters(), userSymbolFormatters()...) {
 		l.formatters[f.Name] = f
 	}
-	for _, v := range builtinVars() {
+	for _, v := range slices.Concat(builtinVars(), childVars()) {
 		l.vars[v.Name] = v
 	}
 	for _, f := range slices.Concat(builtinFuncs(), aggregations(), specialFuncs(), userSymbolFuncs()) {

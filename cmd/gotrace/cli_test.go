@@ -209,9 +209,10 @@ BEGIN {
 // TestCompileErrors checks the exact text of script errors: NAME:LINE:COL,
 // the message, the source line (tabs shown as four spaces), a caret under
 // the column, an optional hint; status 1 and nothing on stdout. None of
-// these scripts reach the kernel.
+// these scripts reach the kernel, but gotrace checks its privileges before
+// it reads a script (as bpftrace does), so they run as root.
 func TestCompileErrors(t *testing.T) {
-	runCases(t, []cliCase{
+	runCases(t, privileged([]cliCase{
 		{
 			name: "-e syntax error",
 			args: []string{"-e", `BEGIN { printf("hi\n") exit(); }`},
@@ -326,7 +327,15 @@ hint: action blocks use braces: write { ... }
 			stderr: "gotrace: open @TMP@/nosuch.bt: no such file or directory\n",
 			status: 1,
 		},
-	})
+	}))
+}
+
+// privileged marks cases that need privileges (see TestCompileErrors).
+func privileged(cases []cliCase) []cliCase {
+	for i := range cases {
+		cases[i].needKernel = true
+	}
+	return cases
 }
 
 func TestUsage(t *testing.T) {

@@ -13,7 +13,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -24,118 +26,8 @@ import (
 // version is the gotrace release.
 const version = "v0.1.0"
 
-const usage = `usage: gotrace [options] -e 'PROGRAM' [ARGS...]
-       gotrace [options] FILE [ARGS...]
-       gotrace [options] - [ARGS...]    (the program is read from stdin)
-       gotrace -l [PATTERN]
-
-Runs a bpftrace-style tracing program. ARGS are the program's positional
-parameters ($1, $2, ... and $# for their count). Options go before FILE
-or the first ARG; use "--" to pass ARGS that start with '-'.
-
-options:
-  -e PROGRAM     run PROGRAM
-  -q             quiet: do not print "Attached N probes"
-  --unsafe       allow functions that change the system (signal, system)
-  -l [PATTERN]   list probes (tracepoints, software events) matching PATTERN
-  -d [WHAT]      print the AST (ast), the generated code (codegen) or both
-                 (all, the default) and exit without running
-  -V, --version  print the version
-  -h, --help     show this help
-
-Ctrl-C or SIGTERM stops tracing: END probes run, maps print, probes detach.
-`
-
-// options are the parsed command line.
-type options struct {
-	program  string // -e
-	file     string
-	params   []string
-	quiet    bool
-	unsafe   bool
-	list     bool
-	pattern  string
-	dump     string
-	showHelp bool
-	showVer  bool
-}
-
-// usageError is a command-line mistake (exit status 2).
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usageErrorf(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
-}
-
 // stdinName is how errors refer to a program read from stdin (FILE "-").
 const stdinName = "<stdin>"
-
-func parseArgs(args []string) (*options, error) {
-	o := &options{}
-	haveProgram := false
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			// End of options, wherever it appears (also after FILE, as
-			// with bpftrace's getopt): what follows is FILE, if none was
-			// given yet, and the positional parameters, verbatim.
-			rest := args[i+1:]
-			if len(rest) > 0 && o.program == "" && o.file == "" && !o.list {
-				o.file, rest = rest[0], rest[1:]
-			} else if len(rest) > 0 && o.list && o.pattern == "" && !haveProgram {
-				o.pattern, rest = rest[0], rest[1:]
-			}
-			o.params = append(o.params, rest...)
-			break
-		}
-		if haveProgram || a == "-" || len(a) < 2 || a[0] != '-' {
-			if !haveProgram && o.program == "" && !o.list {
-				o.file = a
-				haveProgram = true
-				continue
-			}
-			if o.list && o.pattern == "" && !haveProgram {
-				o.pattern = a
-				continue
-			}
-			o.params = append(o.params, a)
-			haveProgram = true
-			continue
-		}
-		switch a {
-		case "-e":
-			if i+1 >= len(args) {
-				return nil, usageErrorf("-e needs a program")
-			}
-			i++
-			o.program = args[i]
-		case "-q":
-			o.quiet = true
-		case "--unsafe":
-			o.unsafe = true
-		case "-l":
-			o.list = true
-		case "-d":
-			o.dump = "all"
-			if i+1 < len(args) {
-				switch args[i+1] {
-				case "ast", "codegen", "all":
-					i++
-					o.dump = args[i]
-				}
-			}
-		case "-h", "--help", "-help":
-			o.showHelp = true
-		case "-V", "--version", "-version":
-			o.showVer = true
-		default:
-			return nil, usageErrorf("unknown option %s", a)
-		}
-	}
-	return o, nil
-}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -154,7 +46,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case o.showVer:
 		fmt.Fprintf(stdout, "gotrace %s\n", version)
 		return 0
+	case o.info:
+		if err := runtime.WriteInfo(stdout); err != nil {
+			printError(stderr, err)
+			return 1
+		}
+		return 0
 	case o.list:
+		if err := runtime.CheckPrivileges(); err != nil {
+			printError(stderr, err)
+			return 1
+		}
 		return listProbes(o.pattern, stdout, stderr)
 	}
 	name, text := "-e", o.program
@@ -181,24 +83,120 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		name, text = o.file, string(b)
 	}
 
-	script, err := runtime.Compile(name, text, runtime.CompileOptions{Params: o.params, Unsafe: o.unsafe, Config: configFromEnv(os.Environ())})
-	if err != nil {
-		printError(stderr, err)
-		return 1
-	}
-	if o.dump != "" {
-		if err := script.Dump(stdout, o.dump); err != nil {
+	// Everything but -d ast and -d codegen loads programs: say first, as
+	// bpftrace does, when this process may not.
+	if needsKernel(o) {
+		if err := runtime.CheckPrivileges(); err != nil {
 			printError(stderr, err)
 			return 1
 		}
-		return 0
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	status, err := script.Run(ctx, runtime.RunOptions{Stdout: stdout, Stderr: stderr, Quiet: o.quiet})
+	var argv []string
+	if o.command != "" {
+		argv = strings.Fields(o.command)
+	}
+	script, err := runtime.Compile(name, text, runtime.CompileOptions{
+		Params:       o.params,
+		Unsafe:       o.unsafe,
+		Config:       configFromEnv(os.Environ()),
+		ChildCommand: argv != nil,
+		PID:          o.pid,
+		HelperErrors: o.helpers,
+	})
 	if err != nil {
 		printError(stderr, err)
 		return 1
+	}
+	switch {
+	case len(o.dump) > 0:
+		return dump(script, o.dump, stdout, stderr)
+	case o.verify:
+		return verify(script, o, stderr)
+	}
+
+	out := stdout
+	if o.output != "" {
+		f, err := os.Create(o.output)
+		if err != nil {
+			fmt.Fprintf(stderr, "gotrace: %v\n", err)
+			return 1
+		}
+		defer func() {
+			if err := f.Close(); err != nil {
+				fmt.Fprintf(stderr, "gotrace: %v\n", err)
+			}
+		}()
+		out = f
+	}
+	var cmd *exec.Cmd
+	if argv != nil {
+		// The command's output is not the program's: it goes to gotrace's
+		// own stdout and stderr, not to -o's file.
+		cmd = exec.Command(argv[0], argv[1:]...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	status, err := script.Run(ctx, runtime.RunOptions{
+		Stdout:    out,
+		Stderr:    stderr,
+		Quiet:     o.quiet,
+		Format:    o.format,
+		Buffering: o.buffer,
+		DryRun:    o.dryRun,
+		Verbose:   o.verbose,
+		Command:   cmd,
+	})
+	if err != nil {
+		printError(stderr, err)
+		return 1
+	}
+	return status
+}
+
+// needsKernel reports whether the command line loads programs.
+func needsKernel(o *options) bool {
+	if len(o.dump) == 0 {
+		return true
+	}
+	return slices.Contains(o.dump, "verifier")
+}
+
+// dump handles -d: it prints the stages asked for, in order.
+func dump(script *runtime.Script, stages []string, stdout, stderr io.Writer) int {
+	for _, what := range stages {
+		if err := script.Dump(stdout, what); err != nil {
+			printError(stderr, err)
+			return 1
+		}
+	}
+	return 0
+}
+
+// verify handles --verify: every program is loaded, none attached. It
+// prints nothing when all load (but with -v their statistics, on
+// stderr), and why the others did not.
+func verify(script *runtime.Script, o *options, stderr io.Writer) int {
+	stats, err := script.Verify(runtime.VerifyOptions{Stats: o.verbose})
+	if err != nil {
+		printError(stderr, err)
+		return 1
+	}
+	if o.verbose {
+		runtime.WriteProgramStats(stderr, stats)
+	}
+	status := 0
+	for _, st := range stats {
+		if st.Err != nil {
+			if !o.verbose {
+				printError(stderr, st.Err)
+			}
+			status = 1
+		}
+	}
+	if status == 0 && !o.quiet {
+		n := len(stats)
+		fmt.Fprintf(stderr, "Verified %d program%s\n", n, map[bool]string{true: "", false: "s"}[n == 1])
 	}
 	return status
 }

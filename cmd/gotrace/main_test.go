@@ -2,8 +2,9 @@ package main
 
 // End-to-end tests of the gotrace command: TestMain builds the real binary
 // once, and every test runs it as a subprocess and checks its exact stdout,
-// stderr and exit status. Tests that load BPF programs call
-// kerneltest.Require; the others (usage, help, compile errors) run anywhere.
+// stderr and exit status. Tests that load BPF programs, or read scripts
+// (gotrace checks its privileges first), call kerneltest.Require; the
+// others (usage, help, command-line mistakes) run anywhere.
 
 import (
 	"bytes"

@@ -45,7 +45,7 @@ func Script(s string) string { return strings.ReplaceAll(s, "gtwork", Comm()) }
 //	run PATH ARGS...  run one program once with arguments
 //	sleep MS          sleep
 //	nanosleep MS      one nanosleep(2) system call
-//	spin MS           keep the CPU busy
+//	spin MS           keep the CPU busy for MS of this thread's CPU time
 //	cpu N             move to CPU N (modulo the number of CPUs)
 type Workload string
 
@@ -158,10 +158,28 @@ func perform(spec string) error {
 				return fmt.Errorf("workload step %q: %v", step, err)
 			}
 		case "spin":
-			for end := time.Now().Add(time.Duration(n) * time.Millisecond); time.Now().Before(end); {
+			// CPU time, not wall time: on a loaded machine the thread still
+			// runs N ms, so sampling tests see the same number of samples.
+			if err := spinCPU(time.Duration(n) * time.Millisecond); err != nil {
+				return fmt.Errorf("workload step %q: %v", step, err)
 			}
 		default:
 			return fmt.Errorf("unknown workload step %q", step)
+		}
+	}
+	return nil
+}
+
+// spinCPU keeps the CPU busy until this thread has used d of CPU time.
+func spinCPU(d time.Duration) error {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return err
+	}
+	end := time.Duration(ts.Nano()) + d
+	for time.Duration(ts.Nano()) < end {
+		if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+			return err
 		}
 	}
 	return nil

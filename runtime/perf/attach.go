@@ -40,7 +40,8 @@ const (
 )
 
 // Attach opens a perf event for spec on each of spec.CPUs (all online CPUs if
-// nil), with pid -1 so it covers every task there, and attaches prog to each.
+// nil), with pid -1 so it covers every task there (or spec.PID), and
+// attaches prog to each.
 // prog must be of type ebpf.PerfEvent (or ebpf.TracePoint for
 // PERF_TYPE_TRACEPOINT events). On error nothing stays open.
 func Attach(spec EventSpec, prog *ebpf.Program) (*Attachment, error) {
@@ -154,12 +155,17 @@ func linkUnsupported(err error) bool {
 }
 
 // openEvent calls perf_event_open(2) for spec on one CPU, for every task
-// (pid -1), disabled.
+// (pid -1) or for spec.PID and its future children, disabled.
 func openEvent(spec EventSpec, cpu int) (int, error) {
 	attr := unix.PerfEventAttr{
 		Type:   spec.Type,
 		Config: spec.Config,
 		Bits:   unix.PerfBitDisabled,
+	}
+	pid := -1
+	if spec.PID != 0 {
+		pid = spec.PID
+		attr.Bits |= unix.PerfBitInherit
 	}
 	attr.Size = uint32(unsafe.Sizeof(attr))
 	if spec.Frequency != 0 {
@@ -168,7 +174,7 @@ func openEvent(spec EventSpec, cpu int) (int, error) {
 	} else {
 		attr.Sample = spec.Period
 	}
-	fd, err := unix.PerfEventOpen(&attr, -1, cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
+	fd, err := unix.PerfEventOpen(&attr, pid, cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
 	if err != nil {
 		return -1, fmt.Errorf("perf_event_open: %w%s", err, openHint(spec, cpu, err))
 	}

@@ -25,6 +25,10 @@ type EventSpec struct {
 	Frequency uint64
 	// CPUs lists the CPUs to open an event on; nil means every online CPU.
 	CPUs []int
+	// PID, if not zero, opens the events for that process only (and,
+	// with inherit, the children it creates from then on) instead of for
+	// every task.
+	PID int
 }
 
 // String describes the spec for error messages, e.g.
@@ -47,6 +51,9 @@ func (s EventSpec) String() string {
 	where := "all CPUs"
 	if s.CPUs != nil {
 		where = fmt.Sprintf("CPUs %v", s.CPUs)
+	}
+	if s.PID != 0 {
+		where += fmt.Sprintf(" for PID %d", s.PID)
 	}
 	return what + " " + rate + " on " + where
 }

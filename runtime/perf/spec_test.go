@@ -117,17 +117,17 @@ func TestSpecConstructors(t *testing.T) {
 		got  EventSpec
 		want EventSpec
 	}{
-		{"interval:s:1", IntervalSpec(time.Second), EventSpec{sw, clock, 1e9, 0, []int{first}}},
-		{"interval:ms:10", IntervalSpec(10 * time.Millisecond), EventSpec{sw, clock, 1e7, 0, []int{first}}},
-		{"interval:us:100", IntervalSpec(100 * time.Microsecond), EventSpec{sw, clock, 1e5, 0, []int{first}}},
-		{"interval:hz:5", IntervalSpecHz(5), EventSpec{sw, clock, 0, 5, []int{first}}},
-		{"profile:hz:99", ProfileSpecHz(99), EventSpec{sw, clock, 0, 99, nil}},
-		{"profile:ms:5", ProfileSpecPeriod(5 * time.Millisecond), EventSpec{sw, clock, 5e6, 0, nil}},
-		{"software:faults", SoftwareSpec(faults, 0), EventSpec{sw, unix.PERF_COUNT_SW_PAGE_FAULTS, 100, 0, nil}},
-		{"software:faults:1", SoftwareSpec(faults, 1), EventSpec{sw, unix.PERF_COUNT_SW_PAGE_FAULTS, 1, 0, nil}},
-		{"software:cs", SoftwareSpec(cs, 0), EventSpec{sw, unix.PERF_COUNT_SW_CONTEXT_SWITCHES, 1000, 0, nil}},
-		{"tracepoint 372", TracepointSpec(372), EventSpec{unix.PERF_TYPE_TRACEPOINT, 372, 1, 0, []int{first}}},
-		{"negative interval", IntervalSpec(-time.Second), EventSpec{sw, clock, 0, 0, []int{first}}},
+		{"interval:s:1", IntervalSpec(time.Second), EventSpec{sw, clock, 1e9, 0, []int{first}, 0}},
+		{"interval:ms:10", IntervalSpec(10 * time.Millisecond), EventSpec{sw, clock, 1e7, 0, []int{first}, 0}},
+		{"interval:us:100", IntervalSpec(100 * time.Microsecond), EventSpec{sw, clock, 1e5, 0, []int{first}, 0}},
+		{"interval:hz:5", IntervalSpecHz(5), EventSpec{sw, clock, 0, 5, []int{first}, 0}},
+		{"profile:hz:99", ProfileSpecHz(99), EventSpec{sw, clock, 0, 99, nil, 0}},
+		{"profile:ms:5", ProfileSpecPeriod(5 * time.Millisecond), EventSpec{sw, clock, 5e6, 0, nil, 0}},
+		{"software:faults", SoftwareSpec(faults, 0), EventSpec{sw, unix.PERF_COUNT_SW_PAGE_FAULTS, 100, 0, nil, 0}},
+		{"software:faults:1", SoftwareSpec(faults, 1), EventSpec{sw, unix.PERF_COUNT_SW_PAGE_FAULTS, 1, 0, nil, 0}},
+		{"software:cs", SoftwareSpec(cs, 0), EventSpec{sw, unix.PERF_COUNT_SW_CONTEXT_SWITCHES, 1000, 0, nil, 0}},
+		{"tracepoint 372", TracepointSpec(372), EventSpec{unix.PERF_TYPE_TRACEPOINT, 372, 1, 0, []int{first}, 0}},
+		{"negative interval", IntervalSpec(-time.Second), EventSpec{sw, clock, 0, 0, []int{first}, 0}},
 	}
 	for _, tt := range tests {
 		if !reflect.DeepEqual(tt.got, tt.want) {
