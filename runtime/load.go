@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gotrace/gotrace/codegen"
+	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
 // loaded is a script whose maps and programs are in the kernel.
@@ -19,6 +20,11 @@ type loaded struct {
 	// progs[i] is the loaded program of script.Code.Programs[i]; identical
 	// programs share one kernel program.
 	progs []*ebpf.Program
+	// names[i] is the collection's name for progs[i]: programs with the
+	// same name are one kernel program. multi marks those loaded to be
+	// attached to all their targets with one multi link.
+	names []string
+	multi map[string]bool
 }
 
 // load puts the script's maps and programs into the kernel. startNS is the
@@ -36,27 +42,57 @@ func (s *Script) load(startNS uint64) (*loaded, error) {
 		spec.Maps[ref] = m.Copy()
 	}
 	// Wildcard probes often produce identical programs; load each once.
-	byText := map[string]string{}
-	names := make([]string, len(s.Code.Programs))
+	// Those that serve several targets of a provider with multi links are
+	// loaded for such a link, when the kernel has them.
+	specs := make([]*ebpf.ProgramSpec, len(s.Code.Programs))
+	texts := make([]string, len(s.Code.Programs))
+	multiOK := make([]bool, len(s.Code.Programs))
+	sharers := map[string]int{}
 	for i, p := range s.Code.Programs {
 		ps := p.Spec.Copy()
 		patchStartTime(ps, startNS)
-		text := fmt.Sprintf("%d %v", ps.Type, ps.Instructions)
-		if name, ok := byText[text]; ok {
-			names[i] = name
+		specs[i] = ps
+		texts[i] = fmt.Sprintf("%d %d %q %v", ps.Type, ps.AttachType, ps.AttachTo, ps.Instructions)
+		prov := p.Target.Provider
+		multiOK[i] = prov.AttachMulti != nil && prov.MultiOK(p.Target)
+		if multiOK[i] {
+			sharers[texts[i]]++
+		}
+	}
+	haveMulti := map[*probes.Provider]bool{}
+	byText := map[string]string{}
+	l := &loaded{names: make([]string, len(s.Code.Programs)), multi: map[string]bool{}}
+	for i, p := range s.Code.Programs {
+		prov := p.Target.Provider
+		multi := false
+		if multiOK[i] && sharers[texts[i]] > 1 {
+			have, asked := haveMulti[prov]
+			if !asked {
+				have = prov.HaveMulti(s.env)
+				haveMulti[prov] = have
+			}
+			multi = have
+		}
+		key := fmt.Sprintf("%v %s", multi, texts[i])
+		if name, ok := byText[key]; ok {
+			l.names[i] = name
 			continue
 		}
 		name := fmt.Sprintf("p%d", i)
-		byText[text] = name
-		names[i] = name
-		spec.Programs[name] = ps
+		byText[key] = name
+		l.names[i] = name
+		if multi {
+			specs[i].AttachType = prov.MultiAttachType
+			l.multi[name] = true
+		}
+		spec.Programs[name] = specs[i]
 	}
 	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{})
 	if err != nil {
-		return nil, s.explainLoadError(err, names)
+		return nil, s.explainLoadError(err, l.names)
 	}
-	l := &loaded{coll: coll}
-	for _, n := range names {
+	l.coll = coll
+	for _, n := range l.names {
 		l.progs = append(l.progs, coll.Programs[n])
 	}
 	return l, nil

@@ -234,9 +234,9 @@ BEGIN { printf("%d\n"); exit(); }
 		},
 		{
 			name: "-e unsupported probe type",
-			args: []string{"-e", `kprobe:do_nanosleep { }`},
-			stderr: `-e:1:1: error: kprobe probes are not supported yet (kernel function probes come with BTF support)
-kprobe:do_nanosleep { }
+			args: []string{"-e", `uprobe:/bin/sh:main { }`},
+			stderr: `-e:1:1: error: uprobe probes are not supported yet
+uprobe:/bin/sh:main { }
 ^
 `,
 			status: 1,
@@ -355,6 +355,12 @@ func TestUsage(t *testing.T) {
 			name:   "-e without argument after -q",
 			args:   []string{"-q", "-e"},
 			stderr: "gotrace: -e needs a program\n\n" + usage,
+			status: 2,
+		},
+		{
+			name:   "-v without -l",
+			args:   []string{"-v", "-e", hello},
+			stderr: "gotrace: -v only applies to -l for now\n\n" + usage,
 			status: 2,
 		},
 	})

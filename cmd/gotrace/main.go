@@ -27,7 +27,7 @@ const version = "v0.1.0"
 const usage = `usage: gotrace [options] -e 'PROGRAM' [ARGS...]
        gotrace [options] FILE [ARGS...]
        gotrace [options] - [ARGS...]    (the program is read from stdin)
-       gotrace -l [PATTERN]
+       gotrace -l [-v] [PATTERN]
 
 Runs a bpftrace-style tracing program. ARGS are the program's positional
 parameters ($1, $2, ... and $# for their count). Options go before FILE
@@ -37,7 +37,9 @@ options:
   -e PROGRAM     run PROGRAM
   -q             quiet: do not print "Attached N probes"
   --unsafe       allow functions that change the system (signal, system)
-  -l [PATTERN]   list probes (tracepoints, software events) matching PATTERN
+  -l [PATTERN]   list probes (tracepoints, kprobes, fentry, software events)
+                 matching PATTERN
+  -v             with -l: show each probe's arguments (-lv 'fentry:tcp_connect')
   -d [WHAT]      print the AST (ast), the generated code (codegen) or both
                  (all, the default) and exit without running
   -V, --version  print the version
@@ -54,6 +56,7 @@ type options struct {
 	quiet    bool
 	unsafe   bool
 	list     bool
+	verbose  bool
 	pattern  string
 	dump     string
 	showHelp bool
@@ -117,6 +120,10 @@ func parseArgs(args []string) (*options, error) {
 			o.unsafe = true
 		case "-l":
 			o.list = true
+		case "-v":
+			o.verbose = true
+		case "-lv", "-vl":
+			o.list, o.verbose = true, true
 		case "-d":
 			o.dump = "all"
 			if i+1 < len(args) {
@@ -155,7 +162,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "gotrace %s\n", version)
 		return 0
 	case o.list:
-		return listProbes(o.pattern, stdout, stderr)
+		return listProbes(o.pattern, o.verbose, stdout, stderr)
+	case o.verbose:
+		fmt.Fprintf(stderr, "gotrace: -v only applies to -l for now\n\n%s", usage)
+		return 2
 	}
 	name, text := "-e", o.program
 	switch {
