@@ -34,7 +34,8 @@ const (
 	stackModeRaw      = "raw"
 )
 
-var stackModes = []string{stackModeBpftrace, stackModePerf, stackModeRaw}
+// stackModes lists the modes, as kstack's bare-word arguments.
+func stackModes() []string { return []string{stackModeBpftrace, stackModePerf, stackModeRaw} }
 
 // kstackType is the type of a kernel stack of up to frames frames, printed
 // in mode.
@@ -54,12 +55,12 @@ func stackVars() []*Var {
 func stackFuncs() []*Func {
 	return []*Func{{
 		Name: "kstack", Help: "kstack([mode,] [frames]): the kernel stack; mode is bpftrace (sym+off), perf or raw",
-		Kind: Value, MinArgs: 0, MaxArgs: 2, Keywords: stackModes, Fills: true,
+		Kind: Value, MinArgs: 0, MaxArgs: 2, Keywords: stackModes(), Fills: true,
 		Check: func(a *Args) (*types.Type, error) {
 			mode, frames := stackModeBpftrace, defaultStackFrames
 			i := 0
 			if len(a.Types) > 0 && a.Strs[0] != nil {
-				if !slices.Contains(stackModes, *a.Strs[0]) {
+				if !slices.Contains(stackModes(), *a.Strs[0]) {
 					return nil, argErr(0, "kstack()'s mode is bpftrace, perf or raw, not %q", *a.Strs[0])
 				}
 				mode, i = *a.Strs[0], 1

@@ -114,6 +114,17 @@ func compareFunctions(a, b tracefs.Function) int {
 // pattern name and whose module matches the glob module (nil module: any
 // module; "vmlinux" is the kernel image, as in bpftrace).
 func matchFunctions(fns []tracefs.Function, module *string, name string) []tracefs.Function {
+	if !tracefs.HasWildcard(name) {
+		// fns is sorted by name: the functions called name are a run,
+		// found without a glob per function (-lv describes each function
+		// of a listing this way).
+		i, _ := slices.BinarySearchFunc(fns, name, func(f tracefs.Function, n string) int { return strings.Compare(f.Name, n) })
+		j := i
+		for j < len(fns) && fns[j].Name == name {
+			j++
+		}
+		fns = fns[i:j]
+	}
 	var out []tracefs.Function
 	for _, f := range fns {
 		if ok, _ := tracefs.Glob(name, f.Name); !ok {
