@@ -27,7 +27,9 @@ const (
 )
 
 // Stack modes (bpftrace's stack_mode): sym+off; address and sym+off, as
-// perf prints stacks; addresses only.
+// perf prints stacks; addresses only. bpftrace 0.17, the reference for
+// the layout, has no raw mode: raw stacks are laid out as perf ones,
+// without the names.
 const (
 	stackModeBpftrace = "bpftrace"
 	stackModePerf     = "perf"
