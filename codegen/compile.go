@@ -70,6 +70,7 @@ func Compile(src *diag.Source, prog *ast.Program, info *check.Info, lib *stdlib.
 	for i, pi := range info.Probes {
 		for _, t := range pi.Targets {
 			c.out.ProbeNames = append(c.out.ProbeNames, t.Name)
+			c.out.ProbeFuncs = append(c.out.ProbeFuncs, t.Func)
 		}
 		for _, t := range pi.Targets {
 			p := c.program(i, pi, t)
@@ -162,6 +163,8 @@ func (c *compiler) program(index int, pi *check.ProbeInfo, t *probes.Target) *Pr
 		Spec: &ebpf.ProgramSpec{
 			Name:         name,
 			Type:         t.Provider.ProgType,
+			AttachType:   t.Provider.AttachType,
+			AttachTo:     t.AttachTo,
 			Instructions: insns,
 			License:      c.opts.License,
 		},

@@ -8,6 +8,7 @@ import (
 	"github.com/gotrace/gotrace/lang/ast"
 	"github.com/gotrace/gotrace/lang/types"
 	"github.com/gotrace/gotrace/stdlib"
+	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
 // intExpr generates an integer expression and returns a fresh tmp holding
@@ -79,8 +80,8 @@ func (g *gen) clobber(t *tmp) asm.Register {
 
 func (g *gen) builtinInt(e *ast.Ident) *tmp {
 	v := g.c.info.Vars[e]
-	if v.Name == "probe" {
-		return g.constTmp(g.c.probeIndex(g.target))
+	if g.typeOf(e).Kind == types.Probe {
+		return g.probeValue()
 	}
 	v.Emit(g)
 	t := g.newTmp()
@@ -419,6 +420,12 @@ func sizeOf(n int) asm.Size {
 // directly from the context.
 func (g *gen) argsFieldInt(e *ast.FieldAccess) *tmp {
 	f := g.argsField(e)
+	if g.target.Provider.Access == probes.TracingArgs {
+		g.tracingSlot(f.Offset, f.Type, asm.R0)
+		x := g.newTmp()
+		g.emit(asm.Mov.Reg(x.reg, asm.R0))
+		return x
+	}
 	return g.ctxLoad(f.Offset, f.Type)
 }
 

@@ -132,9 +132,80 @@ func (g *gen) LoadArg(n int, dst asm.Register) {
 	switch g.target.Provider.Access {
 	case probes.RawArgs:
 		g.emit(asm.LoadMem(dst, dst, int16(8*n), asm.DWord))
+	case probes.RegsArgs:
+		// The register the calling convention passes argument n in, as
+		// the kprobe saw it in pt_regs.
+		g.emit(asm.LoadMem(dst, dst, int16(g.target.Regs.Args[n]), asm.DWord))
 	default:
 		panic("argN on a probe without raw arguments")
 	}
+}
+
+// LoadRetval implements stdlib.Emitter: the return value into dst.
+func (g *gen) LoadRetval(dst asm.Register) {
+	t := g.target
+	switch t.Provider.Access {
+	case probes.RegsArgs:
+		g.emit(
+			asm.LoadMem(dst, asm.RFP, g.ctxSlot, asm.DWord),
+			asm.LoadMem(dst, dst, int16(t.RetvalOffset), asm.DWord),
+		)
+	case probes.TracingArgs:
+		g.tracingSlot(t.RetvalOffset, t.Retval, dst)
+	default:
+		panic("retval on a probe without one")
+	}
+}
+
+// tracingSlot loads the value of type typ in the tracing context's slot at
+// off into dst. It may clobber R0..R5.
+//
+// The verifier types a pointer argument loaded from a tracing program's
+// context as a pointer to its BTF type, and then refuses what scripts do
+// with plain numbers: bitwise operations, multiplication, storing it where
+// the verifier wants a scalar. Pointers are therefore copied out with
+// bpf_probe_read_kernel, which makes them plain numbers; struct access
+// through them reads memory with the helpers anyway.
+func (g *gen) tracingSlot(off int, typ *types.Type, dst asm.Register) {
+	if typ.Kind == types.Pointer {
+		slot := g.frame.alloc(8)
+		g.emit(
+			asm.Mov.Reg(asm.R1, asm.RFP),
+			asm.Add.Imm(asm.R1, int32(slot)),
+			asm.Mov.Imm(asm.R2, 8),
+			asm.LoadMem(asm.R3, asm.RFP, g.ctxSlot, asm.DWord),
+			asm.Add.Imm(asm.R3, int32(off)),
+			asm.FnProbeReadKernel.Call(),
+			asm.LoadMem(dst, asm.RFP, slot, asm.DWord),
+		)
+		return
+	}
+	// The trampoline stores each argument as a whole u64 slot, with
+	// whatever the register held above a narrower type: load the slot
+	// and extend the type's width.
+	g.emit(
+		asm.LoadMem(dst, asm.RFP, g.ctxSlot, asm.DWord),
+		asm.LoadMem(dst, dst, int16(off), asm.DWord),
+	)
+	g.extend(dst, typ)
+}
+
+// LoadContext implements stdlib.Emitter.
+func (g *gen) LoadContext(dst asm.Register) {
+	g.emit(asm.LoadMem(dst, asm.RFP, g.ctxSlot, asm.DWord))
+}
+
+// probeValue is the value of `probe` and `func`: the index of the target
+// in the probe table. Providers whose targets share programs pass it as
+// the attach cookie; others have it as a constant.
+func (g *gen) probeValue() *tmp {
+	if !g.target.Provider.Cookie {
+		return g.constTmp(g.c.probeIndex(g.target))
+	}
+	g.emit(asm.LoadMem(asm.R1, asm.RFP, g.ctxSlot, asm.DWord), asm.FnGetAttachCookie.Call())
+	t := g.newTmp()
+	g.emit(asm.Mov.Reg(t.reg, asm.R0))
+	return t
 }
 
 // LoadStartTime implements stdlib.Emitter. The constant is patched by the

@@ -31,6 +31,9 @@ type Output struct {
 	Events []*Event
 	// ProbeNames maps the `probe` builtin's value to the probe's name.
 	ProbeNames []string
+	// ProbeFuncs maps the `func` builtin's value (the same index) to the
+	// kernel function of the probe; "" for probes not on a function.
+	ProbeFuncs []string
 	// Specs holds every map spec the programs reference, including the
 	// internal ones (ring buffer, lost-event counter), by reference name.
 	Specs map[string]*ebpf.MapSpec

@@ -88,7 +88,7 @@ func (g *gen) strInto(e ast.Expr, p place, size int, pad bool) {
 			g.strInto(e.Args[0], p, size, pad)
 			return
 		}
-		if pad {
+		if pad && (!f.Fills || size > g.typeOf(e).StorageSize()) {
 			g.zeroAt(p, size)
 		}
 		g.callArgsTo(e, f, &p)

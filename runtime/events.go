@@ -107,8 +107,12 @@ func (r *run) decodeValue(b []byte, t *types.Type) format.Value {
 		return string(s)
 	case types.Probe:
 		i := binary.LittleEndian.Uint64(b)
-		if i < uint64(len(r.script.Code.ProbeNames)) {
-			return r.script.Code.ProbeNames[i]
+		names := r.script.Code.ProbeNames
+		if t.Name == "func" {
+			names = r.script.Code.ProbeFuncs
+		}
+		if i < uint64(len(names)) {
+			return names[i]
 		}
 		return fmt.Sprintf("probe#%d", i)
 	case types.Special:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gotrace/gotrace/codegen"
 	"github.com/gotrace/gotrace/stdlib"
+	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
 // loaded is a script whose maps and programs are in the kernel.
@@ -21,6 +22,11 @@ type loaded struct {
 	// progs[i] is the loaded program of script.Code.Programs[i]; identical
 	// programs share one kernel program.
 	progs []*ebpf.Program
+	// names[i] is the collection's name for progs[i]: programs with the
+	// same name are one kernel program. multi marks those loaded to be
+	// attached to all their targets with one multi link.
+	names []string
+	multi map[string]bool
 }
 
 // loadConfig says how to load a script.
@@ -46,13 +52,13 @@ func (s *Script) load(c loadConfig) (*loaded, error) {
 	for ref, m := range s.Code.Specs {
 		spec.Maps[ref] = m.Copy()
 	}
-	progs, names := s.programSpecs(c)
+	progs, names, multi := s.programSpecs(c)
 	maps.Copy(spec.Programs, progs)
 	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{LogLevel: c.logLevel}})
 	if err != nil {
 		return nil, s.explainLoadError(err, names)
 	}
-	l := &loaded{coll: coll}
+	l := &loaded{coll: coll, names: names, multi: multi}
 	for _, n := range names {
 		l.progs = append(l.progs, coll.Programs[n])
 	}
@@ -60,30 +66,63 @@ func (s *Script) load(c loadConfig) (*loaded, error) {
 }
 
 // programSpecs returns the programs to load, with their constants patched
-// in, by the name they are loaded under, and that name for every program
-// of s.Code.Programs. Wildcard probes often produce identical programs;
-// each is loaded once, under the name "pN" of the first of them.
-func (s *Script) programSpecs(c loadConfig) (map[string]*ebpf.ProgramSpec, []string) {
-	byText := map[string]string{}
-	progs := map[string]*ebpf.ProgramSpec{}
-	names := make([]string, len(s.Code.Programs))
+// in, by the name they are loaded under; that name for every program of
+// s.Code.Programs; and which names are loaded for multi links. Wildcard
+// probes often produce identical programs; each is loaded once, under the
+// name "pN" of the first of them. Those that serve several targets of a
+// provider with multi links are loaded for such a link, when the kernel
+// has them.
+func (s *Script) programSpecs(c loadConfig) (progs map[string]*ebpf.ProgramSpec, names []string, multi map[string]bool) {
+	n := len(s.Code.Programs)
+	specs := make([]*ebpf.ProgramSpec, n)
+	texts := make([]string, n)
+	multiOK := make([]bool, n)
+	sharers := map[string]int{}
 	for i, p := range s.Code.Programs {
 		ps := p.Spec.Copy()
 		patchConstants(ps, map[string]int64{
 			codegen.StartTimeSymbol: int64(c.startNS),
 			stdlib.ChildPIDSymbol:   int64(c.childPID),
 		})
-		text := fmt.Sprintf("%d %v", ps.Type, ps.Instructions)
-		if name, ok := byText[text]; ok {
+		specs[i] = ps
+		texts[i] = fmt.Sprintf("%d %d %q %v", ps.Type, ps.AttachType, ps.AttachTo, ps.Instructions)
+		prov := p.Target.Provider
+		multiOK[i] = prov.AttachMulti != nil && prov.MultiOK(p.Target)
+		if multiOK[i] {
+			sharers[texts[i]]++
+		}
+	}
+	haveMulti := map[*probes.Provider]bool{}
+	byText := map[string]string{}
+	progs = map[string]*ebpf.ProgramSpec{}
+	names = make([]string, n)
+	multi = map[string]bool{}
+	for i, p := range s.Code.Programs {
+		prov := p.Target.Provider
+		isMulti := false
+		if multiOK[i] && sharers[texts[i]] > 1 {
+			have, asked := haveMulti[prov]
+			if !asked {
+				have = prov.HaveMulti(s.env)
+				haveMulti[prov] = have
+			}
+			isMulti = have
+		}
+		key := fmt.Sprintf("%v %s", isMulti, texts[i])
+		if name, ok := byText[key]; ok {
 			names[i] = name
 			continue
 		}
 		name := fmt.Sprintf("p%d", i)
-		byText[text] = name
+		byText[key] = name
 		names[i] = name
-		progs[name] = ps
+		if isMulti {
+			specs[i].AttachType = prov.MultiAttachType
+			multi[name] = true
+		}
+		progs[name] = specs[i]
 	}
-	return progs, names
+	return progs, names, multi
 }
 
 func (l *loaded) close() {

@@ -158,8 +158,9 @@ func (r *run) readMap(m *codegen.Map) (*format.Map, error) {
 			fm.Kind = format.Lhist
 			fm.Lhist = format.LhistParams{Min: m.Value.LhistMin, Max: m.Value.LhistMax, Step: m.Value.LhistStep}
 		}
-	case m.Value.Kind == types.String, m.Value.Kind == types.Special:
-		// Special values (ksym, strerror, ...) print as their text.
+	case m.Value.Kind == types.String, m.Value.Kind == types.Special, m.Value.Kind == types.Probe:
+		// Special values (ksym, strerror, ...) and probe names print as
+		// their text.
 		fm.Kind = format.String
 	case m.Value.Kind == types.Tuple:
 		fm.Kind = format.Tuple
@@ -205,7 +206,7 @@ func u64(b []byte, off int) uint64 { return binary.LittleEndian.Uint64(b[off:]) 
 func (r *run) mergeValue(m *codegen.Map, values [][]byte, e *format.Entry) bool {
 	if m.Agg == nil {
 		switch m.Value.Kind {
-		case types.String:
+		case types.String, types.Probe:
 			e.Str = r.decodeValue(values[0], m.Value).(string)
 		case types.Special:
 			switch v := r.decodeValue(values[0], m.Value).(type) {

@@ -14,6 +14,7 @@ import (
 	"github.com/cilium/ebpf/ringbuf"
 
 	"github.com/gotrace/gotrace/codegen"
+	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
 // RunOptions configure a run.
@@ -96,6 +97,9 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 	out := newOutBuffer(opts.Stdout, opts.Buffering)
 	defer out.Flush()
 
+	if err := s.preflight(); err != nil {
+		return 1, err
+	}
 	lc := loadConfig{startNS: monotonicNow(), childPID: ch.pid()}
 	if opts.Verbose {
 		lc.logLevel = ebpf.LogLevelStats
@@ -242,11 +246,36 @@ func (r *run) runOnce(begin bool) error {
 	return nil
 }
 
+// preflight asks each provider whether the running kernel can attach its
+// probes at all, before anything is loaded, so that a kernel without
+// kprobes (or fentry) fails with one line naming what is missing, having
+// run nothing (BEGIN included) and left nothing behind. This is not a
+// check of the script: the same script is fine on a kernel that has the
+// feature, and compiling it (-d) works anywhere. Attaching still reports
+// what only attaching can tell (a function that cannot be probed).
+func (s *Script) preflight() error {
+	asked := map[*probes.Provider]bool{}
+	for _, p := range s.Code.Programs {
+		prov := p.Target.Provider
+		if prov.Require == nil || asked[prov] {
+			continue
+		}
+		asked[prov] = true
+		if err := prov.Require(s.env, p.Target); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // attachAll attaches every program that is not BEGIN or END. Attaching
 // hundreds of tracepoints takes seconds, so a Ctrl-C stops it early; the run
-// then ends as usual.
+// then ends as usual. A program loaded for a multi link is attached to all
+// of its targets at once, when its first target comes up.
 func (r *run) attachAll(ctx context.Context) error {
-	for i, p := range r.script.Code.Programs {
+	code := r.script.Code
+	done := map[string]bool{}
+	for i, p := range code.Programs {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -254,13 +283,45 @@ func (r *run) attachAll(ctx context.Context) error {
 		if prov.RunOnce {
 			continue
 		}
-		c, err := prov.Attach(r.forPID(p.Target), r.loaded.progs[i])
+		name := r.loaded.names[i]
+		if r.loaded.multi[name] {
+			if done[name] {
+				continue
+			}
+			done[name] = true
+			var ts []*probes.Target
+			var cookies []uint64
+			for j, q := range code.Programs {
+				if r.loaded.names[j] == name {
+					ts = append(ts, q.Target)
+					cookies = append(cookies, r.cookie(q.Target))
+				}
+			}
+			c, err := prov.AttachMulti(ts, r.loaded.progs[i], cookies)
+			if err != nil {
+				return fmt.Errorf("attaching %s (%d functions with one %s-multi link): %w", p.Target.Spec, len(ts), prov.Name, err)
+			}
+			r.links = append(r.links, c)
+			continue
+		}
+		c, err := prov.Attach(r.forPID(p.Target), r.loaded.progs[i], r.cookie(p.Target))
 		if err != nil {
 			return fmt.Errorf("attaching %s: %w", p.Target.Name, err)
 		}
 		r.links = append(r.links, c)
 	}
 	return nil
+}
+
+// cookie is the attach cookie of a target: its index in the probe table,
+// which is what `probe` and `func` read (see probes.Provider.Cookie).
+func (r *run) cookie(t *probes.Target) uint64 {
+	for i, n := range r.script.Code.ProbeNames {
+		if n == t.Name {
+			return uint64(i)
+		}
+	}
+	return 0
 }
 
 // detachAll closes every attachment, newest first. It is idempotent.

@@ -74,6 +74,7 @@ type Script struct {
 	Code *codegen.Output
 
 	lib  *stdlib.Library // formats values of Special types when printing
+	env  *probes.Env     // the machine the probes were resolved on
 	opts CompileOptions  // how it was compiled, to compile it again
 }
 
@@ -100,6 +101,11 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 		env = &probes.Env{}
 	}
 	lib.SetChildCommand(opts.ChildCommand)
+	if env.Kernel == nil {
+		// One set of kernel types for fentry prototypes and for the
+		// script's casts, so that the same struct is the same type.
+		env.Kernel = lib.Kernel()
+	}
 	info, err := check.Check(src, prog, &check.Config{
 		Params:           opts.Params,
 		Probes:           probes.NewRegistry(),
@@ -128,7 +134,7 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 		}
 		cg.FilterPID = uint32(opts.PID)
 	}
-	s := &Script{Source: src, AST: prog, Info: info, lib: lib, opts: opts}
+	s := &Script{Source: src, AST: prog, Info: info, lib: lib, env: env, opts: opts}
 	if n, limit := s.NumProbes(), orDefault(set.MaxProbes, defaultMaxProbes); int64(n) > limit {
 		return nil, fmt.Errorf("the script attaches %d probes, more than max_probes (%d); raise it with config = { max_probes = %d } if you mean it", n, limit, n)
 	}

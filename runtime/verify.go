@@ -104,7 +104,7 @@ func (s *Script) verify(opts VerifyOptions) ([]ProgramStats, error) {
 		return nil, s.explainLoadError(err, nil)
 	}
 	defer maps.Close()
-	progs, names := s.programSpecs(loadConfig{startNS: monotonicNow(), childPID: opts.ChildPID})
+	progs, names, _ := s.programSpecs(loadConfig{startNS: monotonicNow(), childPID: opts.ChildPID})
 	var stats []ProgramStats
 	for _, name := range uniqueNames(names) {
 		st := s.describe(name, names)
@@ -133,7 +133,7 @@ func (s *Script) verify(opts VerifyOptions) ([]ProgramStats, error) {
 
 // loadedStats describes the programs of a loaded script.
 func (s *Script) loadedStats(l *loaded) []ProgramStats {
-	_, names := s.programSpecs(loadConfig{})
+	_, names, _ := s.programSpecs(loadConfig{})
 	var stats []ProgramStats
 	for _, name := range uniqueNames(names) {
 		st := s.describe(name, names)

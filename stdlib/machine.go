@@ -1,14 +1,14 @@
 package stdlib
 
 import (
-	"bufio"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gotrace/gotrace/runtime/kallsyms"
 )
 
 // machine is what some entries need to know about the machine, both when a
@@ -16,7 +16,7 @@ import (
 // (ksym() names an address, username a uid). Everything is read lazily, on
 // first use, so that scripts that need none of it start as fast as others.
 type machine struct {
-	syms     []kernelSymbol // sorted by address
+	syms     *kallsyms.Table // nil until read
 	symsRead bool
 	users    map[uint32]string
 	bootWall time.Time // the wall-clock time of CLOCK_MONOTONIC's zero
@@ -24,57 +24,32 @@ type machine struct {
 	cgroups  cgroupTree // for cgroup_path()
 }
 
-type kernelSymbol struct {
-	addr uint64
-	name string
-}
-
-// kallsyms reads /proc/kallsyms once.
-func (m *machine) kallsyms() []kernelSymbol {
-	if m.symsRead {
-		return m.syms
+// kallsyms reads /proc/kallsyms once. A machine whose table cannot be read
+// names no address (the nil table answers nothing).
+func (m *machine) kallsyms() *kallsyms.Table {
+	if !m.symsRead {
+		m.symsRead = true
+		m.syms, _ = kallsyms.Read()
 	}
-	m.symsRead = true
-	f, err := os.Open("/proc/kallsyms")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// "ffffffff81000000 T _text [module]"
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 3 {
-			continue
-		}
-		addr, err := strconv.ParseUint(fields[0], 16, 64)
-		if err != nil || addr == 0 {
-			continue
-		}
-		m.syms = append(m.syms, kernelSymbol{addr, fields[2]})
-	}
-	sort.Slice(m.syms, func(i, j int) bool { return m.syms[i].addr < m.syms[j].addr })
 	return m.syms
 }
 
 // symbolAt names the kernel symbol containing addr, or "" if none.
 func (m *machine) symbolAt(addr uint64) string {
-	syms := m.kallsyms()
-	i := sort.Search(len(syms), func(i int) bool { return syms[i].addr > addr })
-	if i == 0 {
+	s, _, ok := m.kallsyms().At(addr)
+	if !ok {
 		return ""
 	}
-	return syms[i-1].name
+	return s.Name
 }
 
 // symbolAddr finds a kernel symbol's address.
 func (m *machine) symbolAddr(name string) (uint64, bool) {
-	for _, s := range m.kallsyms() {
-		if s.name == name {
-			return s.addr, true
-		}
+	syms := m.kallsyms().Lookup(name)
+	if len(syms) == 0 {
+		return 0, false
 	}
-	return 0, false
+	return syms[0].Addr, true
 }
 
 // userName maps a uid to its name from /etc/passwd.

@@ -19,8 +19,6 @@ func pendingVars() []*Var {
 		}}
 	}
 	return []*Var{
-		unavailable("func", "names the probed function of kprobe, uprobe and fentry probes, which gotrace does not support yet"),
-		unavailable("kstack", "(kernel stacks) is not supported yet"),
 		unavailable("ustack", "(user stacks) is not supported yet"),
 	}
 }
@@ -31,9 +29,8 @@ func pendingFuncs() []*Func {
 			Check: func(*Args) (*types.Type, error) { return nil, errors.New(name + "() " + why) }}
 	}
 	return []*Func{
-		unavailable("path", "reads a struct path with bpf_d_path, which the kernel allows only in fentry probes; gotrace does not support them yet", false),
-		unavailable("override", "changes a kprobe'd function's return value, and gotrace does not support kprobes yet", true),
-		unavailable("kstack", "(kernel stacks) is not supported yet", false),
+		unavailable("path", "(bpf_d_path in fentry probes) is not supported yet", false),
+		unavailable("override", "(changing a kprobe'd function's return value) is not supported yet", true),
 		unavailable("ustack", "(user stacks) is not supported yet", false),
 	}
 }

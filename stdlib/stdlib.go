@@ -33,6 +33,13 @@ type Emitter interface {
 	Target() *probes.Target
 	// LoadArg loads probe argument n (arg0..) into dst. It may clobber R0..R5.
 	LoadArg(n int, dst asm.Register)
+	// LoadRetval loads the traced function's return value (retval) into
+	// dst. It may clobber R0..R5.
+	LoadRetval(dst asm.Register)
+	// LoadContext loads the program's context pointer (what the kernel
+	// passed in R1) into dst, changing no other register: helpers such as
+	// bpf_get_stack take it.
+	LoadContext(dst asm.Register)
 	// LoadStartTime loads the boot-clock nanoseconds at which tracing
 	// started (patched in at load time) into dst.
 	LoadStartTime(dst asm.Register)
@@ -132,6 +139,15 @@ type Func struct {
 	// Unsafe marks functions that change the system (signal, system,
 	// override): bpftrace, and gotrace, run them only with --unsafe.
 	Unsafe bool
+	// Keywords are bare words the function takes as arguments, such as
+	// kstack's stack modes (kstack(perf)): the checker passes them to
+	// Check as constant strings instead of looking them up as
+	// identifiers.
+	Keywords []string
+	// Fills says that a Value function with a byte result writes every
+	// byte of its buffer, so that the code generator need not zero it
+	// first.
+	Fills bool
 	// Agg describes an Aggregation function.
 	Agg *AggSpec
 }
@@ -183,13 +199,13 @@ func NewWithKernel(k *btf.Kernel) *Library {
 // New builds the library from the tables in vars.go, funcs.go and aggs.go.
 func New() *Library {
 	l := &Library{vars: map[string]*Var{}, funcs: map[string]*Func{}, formatters: map[string]*Formatter{}, kernel: btf.NewKernel(), strSize: DefaultStrSize}
-	for _, f := range append(formatters(), userSymbolFormatters()...) {
+	for _, f := range slices.Concat(formatters(), userSymbolFormatters(), stackFormatters()) {
 		l.formatters[f.Name] = f
 	}
-	for _, v := range slices.Concat(builtinVars(), childVars()) {
+	for _, v := range slices.Concat(builtinVars(), childVars(), stackVars()) {
 		l.vars[v.Name] = v
 	}
-	for _, f := range slices.Concat(builtinFuncs(), aggregations(), specialFuncs(), userSymbolFuncs()) {
+	for _, f := range slices.Concat(builtinFuncs(), aggregations(), specialFuncs(), userSymbolFuncs(), stackFuncs()) {
 		l.funcs[f.Name] = f
 	}
 	for _, v := range pendingVars() {

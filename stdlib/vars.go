@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -119,9 +120,29 @@ func builtinVars() []*Var {
 			// the program's probe name table; it never calls Emit.
 		},
 		{
-			Name: "retval", Help: "return value of the traced function",
+			Name: "retval", Help: "return value of the traced function (kretprobe, fexit)",
 			Type: func(_ *Library, t *probes.Target) (*types.Type, error) {
-				return nil, fmt.Errorf("retval is only valid in kretprobe, uretprobe and fexit probes, not in %s probes", t.Provider.Name)
+				switch {
+				case t.Retval == nil:
+					return nil, fmt.Errorf("retval is only valid in kretprobe, uretprobe and fexit probes, not in %s probes", t.Provider.Name)
+				case t.Retval.Kind == types.Void && t.Retval.Name == "void":
+					return nil, fmt.Errorf("%s returns void, so %s has no retval", t.Func, t.Name)
+				case t.Retval.Kind == types.Void:
+					return nil, fmt.Errorf("retval of %s (%s) is not supported yet", t.Func, t.Retval.Name)
+				}
+				return t.Retval, nil
+			},
+			Emit: func(e Emitter) { e.LoadRetval(asm.R0) },
+		},
+		{
+			Name: "func", Help: "the traced kernel function (kprobe, kretprobe, fentry, fexit)",
+			Type: func(_ *Library, t *probes.Target) (*types.Type, error) {
+				if t.Func == "" {
+					return nil, fmt.Errorf("func is only valid in probes on functions (kprobe, kretprobe, fentry, fexit), not in %s probes", t.Provider.Name)
+				}
+				// Like probe, an index into the program's probe table,
+				// printed in user space as the target's function.
+				return &types.Type{Kind: types.Probe, Size: 8, Name: "func"}, nil
 			},
 		},
 	}
@@ -130,13 +151,17 @@ func builtinVars() []*Var {
 		vars = append(vars, &Var{
 			Name: "arg" + strconv.Itoa(n), Help: "probe argument " + strconv.Itoa(n),
 			Type: func(_ *Library, t *probes.Target) (*types.Type, error) {
-				if n >= t.NumArgs {
-					if t.NumArgs == 0 {
-						return nil, fmt.Errorf("%s probes have no arg%d; use args to read their fields", t.Provider.Name, n)
-					}
-					return nil, fmt.Errorf("%s probes offer arg0..arg%d", t.Provider.Name, t.NumArgs-1)
+				switch {
+				case n < t.NumArgs:
+					return types.Uint64, nil
+				case t.NumArgs == 0 && t.Provider.NoArgN != "":
+					return nil, errors.New(t.Provider.NoArgN)
+				case t.NumArgs == 0:
+					return nil, fmt.Errorf("%s probes have no arg%d; use args to read their fields", t.Provider.Name, n)
+				case t.Regs != nil:
+					return nil, fmt.Errorf("%s probes offer arg0..arg%d, the arguments passed in registers on %s; later ones are on the stack", t.Provider.Name, t.NumArgs-1, t.Regs.Arch)
 				}
-				return types.Uint64, nil
+				return nil, fmt.Errorf("%s probes offer arg0..arg%d", t.Provider.Name, t.NumArgs-1)
 			},
 			Emit: func(e Emitter) { e.LoadArg(n, asm.R0) },
 		})

@@ -252,9 +252,9 @@ BEGIN { printf("%d\n"); exit(); }
 		},
 		{
 			name: "-e unsupported probe type",
-			args: []string{"-e", `kprobe:do_nanosleep { }`},
-			stderr: `-e:1:1: error: kprobe probes are not supported yet (kernel function probes come with BTF support)
-kprobe:do_nanosleep { }
+			args: []string{"-e", `uprobe:/bin/sh:main { }`},
+			stderr: `-e:1:1: error: uprobe probes are not supported yet
+uprobe:/bin/sh:main { }
 ^
 `,
 			status: 1,

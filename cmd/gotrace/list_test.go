@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf/btf"
+
 	"github.com/gotrace/gotrace/runtime/kerneltest"
 )
 
@@ -116,10 +118,83 @@ func glob(pattern string) func(string) bool {
 	}
 }
 
+// kernelFunctionProbes lists, read directly from the kernel, the kprobe
+// and fentry probes a listing of everything shows: none on a kernel that
+// cannot attach them; else each function of available_filter_functions as
+// kprobe:FUNC (kprobe:MODULE:FUNC), sorted by name and module, then those
+// with BTF as fentry:FUNC.
+func kernelFunctionProbes(t *testing.T) []string {
+	t.Helper()
+	hasKprobe := kerneltest.HasFeature(kerneltest.Kprobe) == nil
+	hasFentry := kerneltest.HasFeature(kerneltest.Fentry) == nil
+	if !hasKprobe && !hasFentry {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(tracefsRoot(t), "available_filter_functions"))
+	if err != nil {
+		t.Fatalf("the kernel has kprobes or fentry, but its traceable functions cannot be listed: %v", err)
+	}
+	type fn struct{ name, module string }
+	var fns []fn
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "__ftrace_invalid_address__") {
+			continue
+		}
+		x := fn{name: f[0]}
+		if len(f) > 1 {
+			x.module = strings.Trim(f[1], "[]")
+		}
+		fns = append(fns, x)
+	}
+	slices.SortFunc(fns, func(a, b fn) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.module, b.module)
+	})
+	fns = slices.Compact(fns)
+	probe := func(provider string, f fn) string {
+		if f.module == "" {
+			return provider + ":" + f.name
+		}
+		return provider + ":" + f.module + ":" + f.name
+	}
+	var out []string
+	if hasKprobe {
+		for _, f := range fns {
+			out = append(out, probe("kprobe", f))
+		}
+	}
+	if hasFentry {
+		vmlinux, err := btf.LoadKernelSpec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		modules := map[string]*btf.Spec{}
+		for _, f := range fns {
+			spec := vmlinux
+			if f.module != "" {
+				if _, ok := modules[f.module]; !ok {
+					modules[f.module], _ = btf.LoadKernelModuleSpec(f.module)
+				}
+				if spec = modules[f.module]; spec == nil {
+					continue
+				}
+			}
+			var bf *btf.Func
+			if spec.TypeByName(f.name, &bf) == nil {
+				out = append(out, probe("fentry", f))
+			}
+		}
+	}
+	return out
+}
+
 func TestList(t *testing.T) {
 	kerneltest.Require(t)
 	tps := kernelTracepoints(t)
-	all := append(append([]string{"BEGIN", "END"}, softwareEvents...), tps...)
+	all := slices.Concat([]string{"BEGIN", "END"}, softwareEvents, tps, kernelFunctionProbes(t))
 
 	openTPs := filter(tps, glob("tracepoint:syscalls:sys_enter_open*"))
 	if len(openTPs) < 2 || !slices.Contains(openTPs, "tracepoint:syscalls:sys_enter_openat") {

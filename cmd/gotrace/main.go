@@ -57,7 +57,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			printError(stderr, err)
 			return 1
 		}
-		return listProbes(o.pattern, stdout, stderr)
+		return listProbes(o.pattern, o.verbose, stdout, stderr)
 	}
 	name, text := "-e", o.program
 	switch {

@@ -48,6 +48,8 @@ type Kernel struct {
 	conv   map[btf.Type]*types.Type // converted types, by BTF type (one per type ID)
 	byName map[string]*types.Type   // answers of Type, by normalized name
 	names  *nameIndex               // built on the first failed lookup
+	// modules are the BTF of kernel modules, by name, loaded by Module.
+	modules map[string]*Kernel
 }
 
 // NewKernel returns a Kernel for the running kernel's BTF,

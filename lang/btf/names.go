@@ -76,6 +76,7 @@ const (
 	rawUnion     = 5
 	rawEnum      = 6
 	rawTypedef   = 8
+	rawFunc      = 12
 	rawFuncProto = 13
 	rawVar       = 14
 	rawDatasec   = 15
@@ -90,8 +91,30 @@ var errBadBTF = errors.New("malformed BTF")
 // decoding the types: a few milliseconds for vmlinux, where decoding every
 // type takes hundreds and some 30 MB.
 func scanNames(raw []byte) (*nameIndex, error) {
+	idx := &nameIndex{}
+	err := walkRaw(raw, func(kind int, name string) {
+		switch kind {
+		case rawStruct:
+			idx.add(kindStruct, name)
+		case rawUnion:
+			idx.add(kindUnion, name)
+		case rawEnum, rawEnum64:
+			idx.add(kindEnum, name)
+		case rawTypedef:
+			idx.add(kindTypedef, name)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return idx.finish(), nil
+}
+
+// walkRaw calls fn with the kind and name of every type in raw BTF, in
+// type ID order.
+func walkRaw(raw []byte, fn func(kind int, name string)) error {
 	if len(raw) < 24 {
-		return nil, errBadBTF
+		return errBadBTF
 	}
 	var bo binary.ByteOrder = binary.LittleEndian
 	switch {
@@ -99,13 +122,13 @@ func scanNames(raw []byte) (*nameIndex, error) {
 	case binary.BigEndian.Uint16(raw) == 0xeb9f:
 		bo = binary.BigEndian
 	default:
-		return nil, errBadBTF
+		return errBadBTF
 	}
 	hdrLen := uint64(bo.Uint32(raw[4:]))
 	typeOff, typeLen := hdrLen+uint64(bo.Uint32(raw[8:])), uint64(bo.Uint32(raw[12:]))
 	strOff, strLen := hdrLen+uint64(bo.Uint32(raw[16:])), uint64(bo.Uint32(raw[20:]))
 	if typeOff+typeLen > uint64(len(raw)) || strOff+strLen > uint64(len(raw)) {
-		return nil, errBadBTF
+		return errBadBTF
 	}
 	types, strs := raw[typeOff:typeOff+typeLen], raw[strOff:strOff+strLen]
 	str := func(off uint32) string {
@@ -118,10 +141,9 @@ func scanNames(raw []byte) (*nameIndex, error) {
 		}
 		return string(s)
 	}
-	idx := &nameIndex{}
 	for len(types) > 0 {
 		if len(types) < 12 {
-			return nil, errBadBTF
+			return errBadBTF
 		}
 		nameOff, info := bo.Uint32(types), bo.Uint32(types[4:])
 		kind, vlen := int(info>>24&0x1f), int(info&0xffff)
@@ -137,25 +159,16 @@ func scanNames(raw []byte) (*nameIndex, error) {
 			n += 8 * vlen
 		default:
 			if kind == 0 || kind > rawMaxKind {
-				return nil, errBadBTF
+				return errBadBTF
 			}
 		}
 		if n > len(types) {
-			return nil, errBadBTF
+			return errBadBTF
 		}
-		switch kind {
-		case rawStruct:
-			idx.add(kindStruct, str(nameOff))
-		case rawUnion:
-			idx.add(kindUnion, str(nameOff))
-		case rawEnum, rawEnum64:
-			idx.add(kindEnum, str(nameOff))
-		case rawTypedef:
-			idx.add(kindTypedef, str(nameOff))
-		}
+		fn(kind, str(nameOff))
 		types = types[n:]
 	}
-	return idx.finish(), nil
+	return nil
 }
 
 // specNames lists the names in spec by decoding all of its types.

@@ -2,6 +2,7 @@ package check
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/gotrace/gotrace/lang/ast"
@@ -54,7 +55,7 @@ func (c *checker) call(e *ast.Call, asStmt bool) *types.Type {
 		c.statementCall(e)
 		return types.VoidType
 	}
-	args, ok := c.args(e)
+	args, ok := c.args(e, f)
 	if !ok {
 		return nil
 	}
@@ -93,7 +94,7 @@ func plural(n int) string {
 	return "s"
 }
 
-func (c *checker) args(e *ast.Call) (*stdlib.Args, bool) {
+func (c *checker) args(e *ast.Call, f *stdlib.Func) (*stdlib.Args, bool) {
 	a := &stdlib.Args{
 		Lib:   c.conf.Lib,
 		Types: make([]*types.Type, len(e.Args)),
@@ -103,6 +104,16 @@ func (c *checker) args(e *ast.Call) (*stdlib.Args, bool) {
 	}
 	ok := true
 	for i, arg := range e.Args {
+		if id, isIdent := arg.(*ast.Ident); isIdent && c.isKeyword(f, id.Name) {
+			// A bare word the function takes (kstack(perf)): a constant
+			// string, not a builtin to look up. A word that is no
+			// builtin either goes to Check too, which says which words
+			// it takes.
+			c.info.Strings[arg] = id.Name
+			c.info.Types[arg] = types.NewString(len(id.Name) + 1)
+			a.Types[i], a.Strs[i] = c.info.Types[arg], &id.Name
+			continue
+		}
 		a.Types[i] = c.valueExpr(arg)
 		if a.Types[i] == nil {
 			ok = false
@@ -116,6 +127,22 @@ func (c *checker) args(e *ast.Call) (*stdlib.Args, bool) {
 		a.Bytes[i] = c.info.Bytes[arg]
 	}
 	return a, ok
+}
+
+// isKeyword reports whether name, written as an argument of f, is one of
+// f's bare-word arguments (or, f taking some, a word that means nothing
+// else).
+func (c *checker) isKeyword(f *stdlib.Func, name string) bool {
+	if len(f.Keywords) == 0 {
+		return false
+	}
+	if slices.Contains(f.Keywords, name) {
+		return true
+	}
+	_, isVar := c.conf.Lib.Var(name)
+	_, isConst := c.conf.Lib.Constant(name)
+	_, isEnum := c.enums[name]
+	return !isVar && !isConst && !isEnum && c.defines[name] == nil && name != "args"
 }
 
 func (c *checker) reportCallErr(e *ast.Call, err error) {
@@ -133,7 +160,7 @@ func (c *checker) aggregation(e *ast.Call, f *stdlib.Func) *types.Type {
 		return nil
 	}
 	c.info.Funcs[e] = f
-	args, ok := c.args(e)
+	args, ok := c.args(e, f)
 	if !ok {
 		return nil
 	}

@@ -166,7 +166,11 @@ func (c *checker) ident(e *ast.Ident) *types.Type {
 		// all of them (tracepoint:a:b, rawtracepoint:c shares a body).
 		for _, t := range c.probe.Targets {
 			if t.Args == nil {
-				c.errorf(e.At, "args is not available in %s probes", t.Provider.Name)
+				if t.Provider.NoArgs != "" {
+					c.errorf(e.At, "%s", t.Provider.NoArgs)
+				} else {
+					c.errorf(e.At, "args is not available in %s probes", t.Provider.Name)
+				}
 				return nil
 			}
 		}

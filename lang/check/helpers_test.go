@@ -19,6 +19,12 @@ import (
 // never touches the live kernel.
 const tracefsDir = "../../testdata/tracefs"
 
+// kallsymsFile is a few lines of a real /proc/kallsyms (the functions of
+// testdata/tracefs/available_filter_functions and the symbols after them,
+// which give their sizes), plus exc_nmi, a function ftrace cannot trace,
+// and a module's functions.
+const kallsymsFile = "../../testdata/kallsyms"
+
 // testConfig returns a checker configuration whose tracepoints come from
 // testdata. Env.Tracepoints is always set, so the tracepoint providers never
 // fall back to opening (or mounting) the machine's tracefs.
@@ -28,11 +34,16 @@ func testConfig(t testing.TB, params ...string) *check.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
+	lib := stdlib.New()
 	return &check.Config{
 		Params: params,
 		Probes: probes.NewRegistry(),
-		Env:    &probes.Env{Tracepoints: fs},
-		Lib:    stdlib.New(),
+		Env: &probes.Env{
+			Tracepoints: fs,
+			Functions:   &probes.MachineFunctions{Tracefs: fs, KallsymsPath: kallsymsFile},
+			Kernel:      lib.Kernel(),
+		},
+		Lib: lib,
 	}
 }
 

@@ -179,7 +179,10 @@ func (t *Type) IsString() bool { return t != nil && t.Kind == String }
 // are single instructions.
 func (t *Type) Align() int {
 	switch t.Kind {
-	case Int, Pointer, Probe, Special:
+	case Special:
+		// Wider Specials (buf, inet, kstack) are 8-byte words.
+		return min(t.Size, 8)
+	case Int, Pointer, Probe:
 		return t.Size
 	case Tuple:
 		a := 1
@@ -270,7 +273,11 @@ func Equal(a, b *Type) bool {
 	case Struct:
 		return a.Name == b.Name
 	case Special:
-		return a.Name == b.Name && a.Param == b.Param
+		return a.Name == b.Name && a.Param == b.Param && a.Size == b.Size
+	case Probe:
+		// probe and func are both probe-table indexes, printed
+		// differently.
+		return a.Name == b.Name
 	case Agg:
 		return a.Agg == b.Agg && a.HistBits == b.HistBits &&
 			a.LhistMin == b.LhistMin && a.LhistMax == b.LhistMax && a.LhistStep == b.LhistStep
@@ -322,6 +329,9 @@ func (t *Type) String() string {
 	case Agg:
 		return string(t.Agg) + "()"
 	case Probe:
+		if t.Name != "" {
+			return t.Name // func
+		}
 		return "probe"
 	case Special:
 		return t.Name

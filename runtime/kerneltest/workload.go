@@ -39,6 +39,8 @@ func Script(s string) string { return strings.ReplaceAll(s, "gtwork", Comm()) }
 // separated by ";":
 //
 //	openat N PATH...  open each PATH N times (O_RDONLY; missing files are fine)
+//	read N PATH...    open each PATH, read(2) 64 bytes from its start N times
+//	                  (an lseek(2) before each), close it
 //	getppid N         call getppid N times
 //	close N FD...     close each (unopened) FD N times
 //	exec N PATH...    run each program N times (fork and exec, from this thread)
@@ -111,6 +113,25 @@ func perform(spec string) error {
 						unix.Close(fd)
 					}
 				}
+			}
+		case "read":
+			for _, p := range f[2:] {
+				fd, err := unix.Open(p, unix.O_RDONLY, 0)
+				if err != nil {
+					return fmt.Errorf("workload step %q: %v", step, err)
+				}
+				buf := make([]byte, 64)
+				for i := 0; i < n; i++ {
+					_, err := unix.Seek(fd, 0, 0)
+					if err == nil {
+						_, err = unix.Read(fd, buf)
+					}
+					if err != nil {
+						unix.Close(fd)
+						return fmt.Errorf("workload step %q: %v", step, err)
+					}
+				}
+				unix.Close(fd)
 			}
 		case "getppid":
 			for i := 0; i < n; i++ {

@@ -316,6 +316,10 @@ func FormatKey(k Key) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
+		if st, ok := v.(Stack); ok {
+			b.WriteString(st.keyText())
+			continue
+		}
 		appendValue(&b, v)
 	}
 	b.WriteByte(']')

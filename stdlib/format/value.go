@@ -15,7 +15,8 @@ import (
 //   - bool: a boolean (bpftrace 0.24+ prints true/false);
 //   - []byte: a buffer made by buf(), for %r, %rx and %rh;
 //   - TupleValue: a tuple, whose elements are Values again;
-//   - RecordValue: a record, a tuple with named fields.
+//   - RecordValue: a record, a tuple with named fields;
+//   - Stack: a stack trace (kstack).
 //
 // Any other dynamic type is printed with the fallback of FormatValue.
 type Value any
@@ -29,6 +30,42 @@ type TupleValue []Value
 type RecordValue struct {
 	Names  []string
 	Values []Value
+}
+
+// Stack is a stack trace, its frames already rendered ("vfs_read+5", or
+// "ffffffff812345f5 vfs_read+5" in perf mode), innermost first.
+//
+// bpftrace 0.17 prints a stack as a newline followed by each frame on a
+// line of its own, indented by eight spaces where the stack is a value
+// (printf's %s, print(), a map's value, a tuple's element) and by four
+// where it is a map key; perf-mode stacks are indented by a tab in both
+// places. (Verified byte for byte against the installed bpftrace 0.17;
+// bpftrace's documentation shows frames on their own lines without fixing
+// the indentation.)
+type Stack struct {
+	Frames []string
+	// Tab selects the perf-mode indentation.
+	Tab bool
+}
+
+// String renders the stack as a value, the way printf's %s prints it.
+func (s Stack) String() string { return s.text("        ") }
+
+// keyText renders the stack as a map key element.
+func (s Stack) keyText() string { return s.text("    ") }
+
+func (s Stack) text(indent string) string {
+	if s.Tab {
+		indent = "\t"
+	}
+	var b strings.Builder
+	b.WriteByte('\n')
+	for _, f := range s.Frames {
+		b.WriteString(indent)
+		b.WriteString(f)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // FormatValue renders v the way bpftrace prints a map key element, a map
@@ -52,6 +89,8 @@ func appendValue(b *strings.Builder, v Value) {
 		b.WriteString(strconv.FormatBool(x))
 	case []byte:
 		b.WriteString(formatBuffer(x, 0))
+	case Stack:
+		b.WriteString(x.String())
 	case TupleValue:
 		b.WriteByte('(')
 		for i, e := range x {

@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"github.com/gotrace/gotrace/lang/btf"
 	"github.com/gotrace/gotrace/runtime/tracefs"
 )
 
@@ -11,10 +12,19 @@ type TracepointSource interface {
 	Format(category, name string) (*tracefs.Format, error)
 }
 
-// Env is what providers need from the machine. The zero Env opens tracefs
-// (mounting it when needed) the first time a tracepoint is resolved.
+// Env is what providers need from the machine. The zero Env describes the
+// running machine: it opens tracefs (mounting it when needed) the first
+// time a tracepoint is resolved, reads kernel functions and the kernel's
+// BTF when a kprobe or fentry is, and probes kernel features when asked.
 type Env struct {
 	Tracepoints TracepointSource
+	// Functions lists kernel functions (kprobe, fentry).
+	Functions FunctionSource
+	// Kernel holds the kernel's types, for fentry and fexit prototypes.
+	// The runtime shares the library's, so that types compare equal.
+	Kernel *btf.Kernel
+	// Features says what the running kernel can attach.
+	Features FeatureSource
 }
 
 func (e *Env) tracepoints() (TracepointSource, error) {
@@ -26,4 +36,25 @@ func (e *Env) tracepoints() (TracepointSource, error) {
 		e.Tracepoints = fs
 	}
 	return e.Tracepoints, nil
+}
+
+func (e *Env) functions() FunctionSource {
+	if e.Functions == nil {
+		e.Functions = &MachineFunctions{}
+	}
+	return e.Functions
+}
+
+func (e *Env) kernel() *btf.Kernel {
+	if e.Kernel == nil {
+		e.Kernel = btf.NewKernel()
+	}
+	return e.Kernel
+}
+
+func (e *Env) features() FeatureSource {
+	if e.Features == nil {
+		e.Features = &MachineFeatures{Env: e}
+	}
+	return e.Features
 }

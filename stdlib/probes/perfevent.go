@@ -16,7 +16,7 @@ import (
 // interval, profile and software probes are perf events that run a
 // BPF_PROG_TYPE_PERF_EVENT program on overflow.
 
-func attachPerf(t *Target, prog *ebpf.Program) (io.Closer, error) {
+func attachPerf(t *Target, prog *ebpf.Program, _ uint64) (io.Closer, error) {
 	return perf.Attach(*t.Perf, prog)
 }
 

@@ -1,6 +1,6 @@
 // Package probes holds gotrace's probe providers: one table entry per kind of
-// probe (BEGIN/END, tracepoint, rawtracepoint, interval, profile, software),
-// each in its own file.
+// probe (BEGIN/END, tracepoint, rawtracepoint, kprobe/kretprobe,
+// fentry/fexit, interval, profile, software), each in its own file.
 //
 // A provider knows everything that is specific to its kind of probe: how its
 // attach points are spelled and expanded (wildcards), what context a probe of
@@ -32,6 +32,13 @@ const (
 	NoArgs         ArgAccess = iota
 	TracepointArgs           // ctx points at the trace record; args fields are at fixed offsets
 	RawArgs                  // ctx is an array of u64 arguments (raw tracepoints)
+	// RegsArgs: ctx is the traced CPU's struct pt_regs (kprobes); argN
+	// and retval are registers, found through Regs.
+	RegsArgs
+	// TracingArgs: ctx is an array of u64 slots holding the traced
+	// function's arguments and, in fexit, its return value (fentry,
+	// fexit); args fields are at the slots' offsets.
+	TracingArgs
 )
 
 // Provider is one kind of probe.
@@ -43,14 +50,50 @@ type Provider struct {
 	ProgType ebpf.ProgramType
 	// Access says how the program reads its arguments.
 	Access ArgAccess
+	// AttachType is the attach type programs are loaded with (fentry and
+	// fexit need theirs at load time; most providers need none).
+	AttachType ebpf.AttachType
 	// RunOnce marks BEGIN and END: the runtime executes the program once in
 	// the kernel instead of attaching it.
 	RunOnce bool
+	// Cookie says that the runtime attaches every target with its index
+	// in the program's probe table as the BPF cookie, and that programs
+	// read `probe` and `func` with bpf_get_attach_cookie rather than as
+	// constants. The programs of a wildcard's targets are then identical,
+	// so one program serves them all (and one kprobe-multi link can).
+	Cookie bool
+	// NoArgN and NoArgs explain why arg0..argN and args are not available
+	// in the provider's probes, when they are not; empty means the generic
+	// message.
+	NoArgN, NoArgs string
 	// Resolve expands one attach point (split at ':' into parts, the first
 	// being the provider name as written) into concrete targets.
 	Resolve func(env *Env, ap AttachSpec) ([]*Target, error)
-	// Attach attaches a loaded program to a target.
-	Attach func(t *Target, prog *ebpf.Program) (io.Closer, error)
+	// Require, if set, checks that the running kernel can attach the
+	// provider's probes, before anything is loaded. It returns a
+	// one-line error naming the missing kernel feature and what works
+	// instead.
+	Require func(env *Env, t *Target) error
+	// Attach attaches a loaded program to a target. cookie is the value
+	// bpf_get_attach_cookie returns (see Cookie).
+	Attach func(t *Target, prog *ebpf.Program, cookie uint64) (io.Closer, error)
+	// AttachMulti, if set, attaches one program to many targets at once
+	// (kprobe-multi links). The program must have been loaded with
+	// MultiAttachType; MultiOK says which targets such a link can take
+	// and HaveMulti whether the kernel has such links.
+	AttachMulti     func(ts []*Target, prog *ebpf.Program, cookies []uint64) (io.Closer, error)
+	MultiAttachType ebpf.AttachType
+	MultiOK         func(t *Target) bool
+	HaveMulti       func(env *Env) bool
+	// List, if set, lists the names of every probe of this kind the
+	// machine offers (for -l); Describe lists a probe's arguments as C
+	// declarations (for -lv).
+	List     func(env *Env) ([]string, error)
+	Describe func(env *Env, name string) ([]string, error)
+	// ListByName says that -l lists this provider's probes only for
+	// patterns that name it: kretprobe and fexit offer exactly the
+	// functions kprobe and fentry list.
+	ListByName bool
 }
 
 // AttachSpec is an attach point split into its parts.
@@ -65,6 +108,9 @@ type Target struct {
 	Provider *Provider
 	// Name is the full probe name, as the `probe` builtin prints it.
 	Name string
+	// Spec is the attach point as the script wrote it ("kprobe:tcp_*"),
+	// for messages about every target it expanded to.
+	Spec string
 	// Args is the type of the `args` builtin (a Struct), or nil.
 	Args *types.Type
 	// NumArgs is how many of arg0..arg9 the probe offers.
@@ -73,6 +119,19 @@ type Target struct {
 	Category, Event string
 	// Perf is set for perf-event based probes (interval, profile, software).
 	Perf *perf.EventSpec
+	// Func and Module name a kernel function (kprobe, fentry): Module is
+	// "" for the kernel image. Offset is a kprobe's offset into Func.
+	Func, Module string
+	Offset       uint64
+	// Regs says where arg0..argN and retval are in a RegsArgs context.
+	Regs *Regs
+	// Retval is the type of `retval`, nil where there is none;
+	// RetvalOffset is where it is in the context.
+	Retval       *types.Type
+	RetvalOffset int
+	// AttachTo names the kernel function a program is loaded for (fentry
+	// and fexit programs are verified against its prototype).
+	AttachTo string
 }
 
 // Table returns the providers gotrace knows, in the order -l lists them.
@@ -83,6 +142,10 @@ func Table() []*Provider {
 		endProvider(),
 		tracepointProvider(),
 		rawTracepointProvider(),
+		kprobeProvider(),
+		kretprobeProvider(),
+		fentryProvider(),
+		fexitProvider(),
 		intervalProvider(),
 		profileProvider(),
 		softwareProvider(),
@@ -124,13 +187,15 @@ func (r *Registry) Resolve(env *Env, raw string) ([]*Target, error) {
 	if !ok {
 		return nil, r.unknownProvider(ap.Parts[0])
 	}
-	return p.Resolve(env, ap)
+	ts, err := p.Resolve(env, ap)
+	for _, t := range ts {
+		t.Spec = raw
+	}
+	return ts, err
 }
 
 func (r *Registry) unknownProvider(name string) error {
 	switch name {
-	case "kprobe", "k", "kretprobe", "kr", "fentry", "f", "kfunc", "fexit", "fr", "kretfunc":
-		return fmt.Errorf("%s probes are not supported yet (kernel function probes come with BTF support)", name)
 	case "uprobe", "u", "uretprobe", "ur", "usdt", "U":
 		return fmt.Errorf("%s probes are not supported yet", name)
 	case "hardware", "h", "watchpoint", "w", "asyncwatchpoint", "aw", "iter", "it":

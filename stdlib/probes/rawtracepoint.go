@@ -73,7 +73,7 @@ func rawTracepointProvider() *Provider {
 		}
 		return out, nil
 	}
-	p.Attach = func(t *Target, prog *ebpf.Program) (io.Closer, error) {
+	p.Attach = func(t *Target, prog *ebpf.Program, _ uint64) (io.Closer, error) {
 		return link.AttachRawTracepoint(link.RawTracepointOptions{Name: t.Event, Program: prog})
 	}
 	return p

@@ -51,7 +51,7 @@ func tracepointProvider() *Provider {
 		}
 		return out, nil
 	}
-	p.Attach = func(t *Target, prog *ebpf.Program) (io.Closer, error) {
+	p.Attach = func(t *Target, prog *ebpf.Program, _ uint64) (io.Closer, error) {
 		return link.Tracepoint(t.Category, t.Event, prog, nil)
 	}
 	return p

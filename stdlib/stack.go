@@ -1,0 +1,150 @@
+package stdlib
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/runtime/kallsyms"
+	"github.com/gotrace/gotrace/stdlib/format"
+)
+
+// Stack traces are taken with bpf_get_stack into the value itself: a u64
+// holding the number of bytes the kernel wrote, then the frames' return
+// addresses. The kernel zeroes what it did not write, so two equal stacks
+// are equal values, and @[kstack] = count() counts distinct stacks as map
+// keys. The frames are named in user space from /proc/kallsyms.
+
+// Stack limits: bpftrace's (and the kernel's perf_event_max_stack's)
+// default number of frames, and the most a script may ask for.
+const (
+	defaultStackFrames = 127
+	maxStackFrames     = 1024
+)
+
+// Stack modes (bpftrace's stack_mode): sym+off; address and sym+off, as
+// perf prints stacks; addresses only. bpftrace 0.17, the reference for
+// the layout, has no raw mode: raw stacks are laid out as perf ones,
+// without the names.
+const (
+	stackModeBpftrace = "bpftrace"
+	stackModePerf     = "perf"
+	stackModeRaw      = "raw"
+)
+
+// stackModes lists the modes, as kstack's bare-word arguments.
+func stackModes() []string { return []string{stackModeBpftrace, stackModePerf, stackModeRaw} }
+
+// kstackType is the type of a kernel stack of up to frames frames, printed
+// in mode.
+func kstackType(mode string, frames int) *types.Type {
+	return &types.Type{Kind: types.Special, Name: "kstack", Param: mode, Size: 8 + 8*frames}
+}
+
+func stackVars() []*Var {
+	return []*Var{{
+		Name: "kstack", Help: "the kernel stack (as kstack())",
+		Type:  always(kstackType(stackModeBpftrace, defaultStackFrames)),
+		Fills: true,
+		Emit:  func(e Emitter) { emitKstack(e, defaultStackFrames) },
+	}}
+}
+
+func stackFuncs() []*Func {
+	return []*Func{{
+		Name: "kstack", Help: "kstack([mode,] [frames]): the kernel stack; mode is bpftrace (sym+off), perf or raw",
+		Kind: Value, MinArgs: 0, MaxArgs: 2, Keywords: stackModes(), Fills: true,
+		Check: func(a *Args) (*types.Type, error) {
+			mode, frames := stackModeBpftrace, defaultStackFrames
+			i := 0
+			if len(a.Types) > 0 && a.Strs[0] != nil {
+				if !slices.Contains(stackModes(), *a.Strs[0]) {
+					return nil, argErr(0, "kstack()'s mode is bpftrace, perf or raw, not %q", *a.Strs[0])
+				}
+				mode, i = *a.Strs[0], 1
+			}
+			if i < len(a.Types) {
+				if a.Ints[i] == nil || *a.Ints[i] < 1 || *a.Ints[i] > maxStackFrames {
+					return nil, argErr(i, "kstack()'s limit must be a constant number of frames from 1 to %d", maxStackFrames)
+				}
+				frames = int(*a.Ints[i])
+				i++
+			}
+			if i < len(a.Types) {
+				return nil, argErr(i, "kstack() takes a mode and then a limit: kstack(perf, 5)")
+			}
+			return kstackType(mode, frames), nil
+		},
+		Emit: func(e Emitter, a *Args) {
+			// The frame count is in the type: the value's size.
+			frames := defaultStackFrames
+			for i, t := range a.Types {
+				if t.IsInt() && a.Ints[i] != nil {
+					frames = int(*a.Ints[i])
+				}
+			}
+			emitKstack(e, frames)
+		},
+	}}
+}
+
+// emitKstack writes {bytes, frames...} to the buffer at R1 with
+// bpf_get_stack(ctx, buf+8, 8*frames, 0); a failure stores 0 bytes (the
+// kernel zeroes the frames).
+func emitKstack(e Emitter, frames int) {
+	slot := e.TempSlot()
+	ok := e.Label()
+	e.Emit(
+		asm.StoreMem(asm.RFP, slot, asm.R1, asm.DWord),
+		asm.Mov.Reg(asm.R2, asm.R1),
+		asm.Add.Imm(asm.R2, 8),
+	)
+	e.LoadContext(asm.R1)
+	e.Emit(
+		asm.Mov.Imm(asm.R3, int32(8*frames)),
+		asm.Mov.Imm(asm.R4, 0), // the kernel stack, no frames skipped
+		asm.FnGetStack.Call(),
+		asm.LoadMem(asm.R1, asm.RFP, slot, asm.DWord),
+		asm.JSGE.Imm(asm.R0, 0, ok),
+		asm.Mov.Imm(asm.R0, 0),
+		asm.StoreMem(asm.R1, 0, asm.R0, asm.DWord).WithSymbol(ok),
+	)
+}
+
+func stackFormatters() []*Formatter {
+	return []*Formatter{{
+		Name: "kstack",
+		FormatBytes: func(l *Library, b []byte, mode string) format.Value {
+			n := int(min(binary.LittleEndian.Uint64(b)/8, uint64(len(b)-8)/8))
+			st := format.Stack{Tab: mode != stackModeBpftrace}
+			syms := l.machine.kallsyms()
+			for i := range n {
+				addr := binary.LittleEndian.Uint64(b[8+8*i:])
+				st.Frames = append(st.Frames, kernelFrame(syms, addr, mode))
+			}
+			return st
+		},
+	}}
+}
+
+// kernelFrame renders one frame: "sym+off" (bpftrace mode), the address
+// in hex and then sym+off (perf), or the address alone (raw). An address
+// no symbol covers is written in hex in place of sym+off.
+func kernelFrame(syms *kallsyms.Table, addr uint64, mode string) string {
+	hex := fmt.Sprintf("%016x", addr)
+	if mode == stackModeRaw {
+		return hex
+	}
+	name := "0x" + hex
+	if s, off, ok := syms.At(addr); ok {
+		name = s.Name + "+" + strconv.FormatUint(off, 10)
+	}
+	if mode == stackModePerf {
+		return hex + " " + name
+	}
+	return name
+}
