@@ -164,6 +164,7 @@ func TestInitramfs(t *testing.T) {
 	}{
 		"init":               {0o100755, initScript},
 		"guest":              {0o100755, guest},
+		"etc/passwd":         {0o100644, "root:x:0:0:root:/root:/bin/sh\n"},
 		"bin/busybox":        {0o100755, "not really busybox"},
 		"bin/vm.test":        {0o100755, "test binary"},
 		"usr/share/x/data":   {0o100640, "some data\n"},
@@ -233,6 +234,17 @@ func TestExpandDirs(t *testing.T) {
 	}
 	if _, err := expandDirs(map[string]string{"/x": filepath.Join(dir, "missing")}); err == nil {
 		t.Error("a missing host file: no error")
+	}
+}
+
+func TestReservedGuestPath(t *testing.T) {
+	for p, reserved := range map[string]bool{
+		"/init": true, "/bin/gotrace": true, "/etc/passwd": true, "/dev/x": true, "/run": true, "/sys/a/b": true,
+		"/tmp/x": false, "/work/testdata/a.gt": false, "/devices": false, "/etc/other": false,
+	} {
+		if got := reservedGuestPath(p) != ""; got != reserved {
+			t.Errorf("reservedGuestPath(%q) = %q, want reserved %v", p, reservedGuestPath(p), reserved)
+		}
 	}
 }
 

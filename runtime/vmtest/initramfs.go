@@ -25,7 +25,8 @@ const (
 
 // initScript is the guest's /init. It mounts what gotrace and cilium/ebpf
 // expect (proc before any BPF call: the library reads /proc to check the
-// kernel), runs /guest with its stdout, stderr and then its exit status
+// kernel; /tmp stays on the root file system, itself a tmpfs, so that
+// files put there in the initramfs remain visible), runs /guest with its stdout, stderr and then its exit status
 // each on a serial port of its own, and powers off. Closing a serial port
 // waits until its output has been sent, and each port is closed before
 // power-off, so no output is lost.
@@ -35,7 +36,7 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t bpf bpf /sys/fs/bpf
@@ -126,7 +127,7 @@ func writeInitramfs(out, busybox, guest string, files map[string]string) error {
 			dirs[d] = true
 		}
 	}
-	for _, d := range []string{"/bin", "/dev", "/proc", "/sys", "/tmp", "/root", "/run"} {
+	for _, d := range []string{"/bin", "/dev", "/etc", "/proc", "/sys", "/tmp", "/root", "/run"} {
 		dirs[d] = true
 	}
 	all := maps.Clone(files)
@@ -150,6 +151,13 @@ func writeInitramfs(out, busybox, guest string, files map[string]string) error {
 	}
 	script("/init", initScript)
 	script("/guest", guest)
+	// User and group names for root, which the guest runs as (gotrace's
+	// username builtin, busybox's id and ls look them up).
+	text := func(name, text string) {
+		cw.File(name, 0o644, int64(len(text)), strings.NewReader(text))
+	}
+	text("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n")
+	text("/etc/group", "root:x:0:\n")
 
 	guestPaths := slices.Sorted(maps.Keys(all))
 	for _, g := range guestPaths {
@@ -217,4 +225,19 @@ func expandDirs(files map[string]string) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// reservedGuestPath reports why a file cannot be put at path in the guest:
+// the harness's own files, and mount points that would hide it.
+func reservedGuestPath(p string) string {
+	switch p {
+	case "/init", "/guest", "/bin/busybox", "/etc/passwd", "/etc/group", GotracePath, TestBinaryPath:
+		return "is the harness's own"
+	}
+	for _, m := range []string{"/proc", "/sys", "/dev", "/run"} {
+		if p == m || strings.HasPrefix(p, m+"/") {
+			return "is under " + m + ", which the guest mounts over"
+		}
+	}
+	return ""
 }

@@ -37,16 +37,17 @@ func TestMain(m *testing.M) {
 // hold, and a non-zero status.
 func TestVMGuestStreams(t *testing.T) {
 	res := Run(t, Guest{
-		Args: []string{"/bin/sh", "-c", `printf 'a\r\nb\n'; seq 1 20000; printf "$1|$2" >&2; exit 7`, "sh", "it's", "a b"},
+		Args: []string{"/bin/sh", "-c", `printf 'a\r\nb\n'; seq 1 20000; printf "$1|$2|$(id -un)|$PWD" >&2; exit 7`, "sh", "it's", "a b"},
 	})
+	const wantStderr = "it's|a b|root|/tmp"
 	var want strings.Builder
 	want.WriteString("a\r\nb\n")
 	for i := 1; i <= 20000; i++ {
 		want.WriteString(strconv.Itoa(i) + "\n")
 	}
-	if res.Stdout != want.String() || res.Stderr != "it's|a b" || res.ExitCode != 7 {
+	if res.Stdout != want.String() || res.Stderr != wantStderr || res.ExitCode != 7 {
 		t.Fatalf("got stdout of %d bytes, want %d (equal: %v); stderr %q, want %q; exit status %d, want 7\n%s",
-			len(res.Stdout), want.Len(), res.Stdout == want.String(), res.Stderr, "it's|a b", res.ExitCode, res.Diagnostics())
+			len(res.Stdout), want.Len(), res.Stdout == want.String(), res.Stderr, wantStderr, res.ExitCode, res.Diagnostics())
 	}
 }
 
@@ -61,8 +62,8 @@ func TestVMGotraceBegin(t *testing.T) {
 	}
 	res := Run(t, Guest{
 		Args:  []string{GotracePath, "hello.gt", "the VM"},
-		Files: map[string]string{"/work/scripts": scripts},
-		Dir:   "/work/scripts",
+		Files: map[string]string{"/tmp/scripts": scripts},
+		Dir:   "/tmp/scripts",
 	})
 	if res.Stdout != "hello from the VM, 42\n\n\n" || res.Stderr != "Attached 1 probe\n" || res.ExitCode != 0 {
 		t.Fatalf("gotrace in the VM: stdout %q, stderr %q, exit status %d; want %q, %q, 0\n%s",

@@ -34,7 +34,8 @@ type Guest struct {
 	Env []string
 	// Files adds host files to the guest, by guest path (absolute) to
 	// host path; a host directory brings the files under it. The root
-	// file system is a tmpfs: the guest can write anywhere.
+	// file system is a tmpfs: the guest can write anywhere. /proc, /sys,
+	// /dev and /run are mount points and cannot hold files.
 	Files map[string]string
 	// Dir is the program's working directory, made if missing; empty
 	// means /tmp.
@@ -125,8 +126,8 @@ func Run(t testing.TB, g Guest) *Result {
 		if !filepath.IsAbs(guestPath) {
 			t.Fatalf("vmtest: guest path %q is not absolute", guestPath)
 		}
-		if _, taken := files[guestPath]; taken || guestPath == "/init" || guestPath == "/guest" || guestPath == "/bin/busybox" {
-			t.Fatalf("vmtest: guest path %q is the harness's own", guestPath)
+		if why := reservedGuestPath(guestPath); why != "" {
+			t.Fatalf("vmtest: guest path %q %s", guestPath, why)
 		}
 		files[guestPath] = hostPath
 	}
