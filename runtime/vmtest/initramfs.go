@@ -25,11 +25,12 @@ const (
 
 // initScript is the guest's /init. It mounts what gotrace and cilium/ebpf
 // expect (proc before any BPF call: the library reads /proc to check the
-// kernel; /tmp stays on the root file system, itself a tmpfs, so that
-// files put there in the initramfs remain visible), runs /guest with its stdout, stderr and then its exit status
+// kernel), runs /guest with its stdout, stderr and then its exit status
 // each on a serial port of its own, and powers off. Closing a serial port
 // waits until its output has been sent, and each port is closed before
-// power-off, so no output is lost.
+// power-off, so no output is lost. The tmpfs goes on /run, not /tmp: the
+// root file system (the unpacked initramfs) is writable already, and a
+// mount on /tmp would hide files the initramfs put there.
 const initScript = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin

@@ -34,8 +34,8 @@ type Guest struct {
 	Env []string
 	// Files adds host files to the guest, by guest path (absolute) to
 	// host path; a host directory brings the files under it. The root
-	// file system is a tmpfs: the guest can write anywhere. /proc, /sys,
-	// /dev and /run are mount points and cannot hold files.
+	// file system is in memory and writable; /proc, /sys, /dev and /run
+	// are mount points and cannot hold files.
 	Files map[string]string
 	// Dir is the program's working directory, made if missing; empty
 	// means /tmp.
