@@ -25,6 +25,10 @@ type RunOptions struct {
 	// OnAttached, if set, is called once every probe is attached and BEGIN
 	// has run (tests start their workloads here).
 	OnAttached func()
+
+	// session, if set, fills the script's maps before BEGIN and keeps
+	// them after END (see Session.Run).
+	session *Session
 }
 
 // Run executes the script until exit() is called or ctx is cancelled
@@ -64,6 +68,7 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 		return 1, err
 	}
 	defer l.close()
+	opts.session.restore(s, l, opts.Stderr)
 
 	r := &run{script: s, loaded: l, out: out, stderr: opts.Stderr}
 	rd, err := ringbuf.NewReader(l.coll.Maps[codegen.EventsMap])
@@ -119,6 +124,9 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 		return 1, err
 	}
 	if err := r.drainNow(); err != nil {
+		return 1, err
+	}
+	if err := opts.session.save(r); err != nil {
 		return 1, err
 	}
 	if err := r.printAllMaps(); err != nil {
