@@ -28,6 +28,7 @@ const usage = `usage: gotrace [options] -e 'PROGRAM' [ARGS...]
        gotrace [options] FILE [ARGS...]
        gotrace [options] - [ARGS...]    (the program is read from stdin)
        gotrace -l [PATTERN]
+       gotrace [options] [repl]         (interactive on a terminal; :help)
 
 Runs a bpftrace-style tracing program. ARGS are the program's positional
 parameters ($1, $2, ... and $# for their count). Options go before FILE
@@ -156,6 +157,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case o.list:
 		return listProbes(o.pattern, stdout, stderr)
+	}
+	if status, ok := interactive(o, &stdin, stdout, stderr); ok {
+		return status
 	}
 	name, text := "-e", o.program
 	switch {
