@@ -35,7 +35,8 @@ func classify(text string, done bool) inputKind {
 	if strings.TrimSpace(text) == "" {
 		return inputEmpty
 	}
-	if depth, comment := nesting(text); depth > 0 || comment {
+	depth, comment := nesting(text)
+	if depth > 0 || comment {
 		return inputMore
 	}
 	_, err := parser.Parse(replSource, text)
@@ -47,7 +48,9 @@ func classify(text string, done bool) inputKind {
 	if serr == nil {
 		return inputStatements
 	}
-	if depth, _ := nesting(text); !done && depth == 0 && (errorAtEnd(err, text) || errorAtEnd(serr, strings.TrimSuffix(stmts, statementsSuffix))) {
+	// Cut short, as a probe without its block or `@x =` are, unless
+	// something was closed that was never opened.
+	if !done && depth == 0 && (errorAtEnd(err, text) || errorAtEnd(serr, strings.TrimSuffix(stmts, statementsSuffix))) {
 		return inputMore
 	}
 	if looksLikeStatements(text) {

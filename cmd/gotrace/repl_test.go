@@ -295,11 +295,18 @@ func TestREPLNoTerminal(t *testing.T) {
 		gotrace(t, "", "repl").check(t, "", "gotrace: no program given\n\n"+usage, 2)
 	})
 	kerneltest.Require(t)
-	program := `BEGIN { @x = 2; printf("piped %d\n", $#); exit(); }`
-	for _, args := range [][]string{{"-q"}, {"-q", "repl"}, {"-q", "repl", "a"}} {
-		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			want := fmt.Sprintf("piped %d\n\n\n@x: 2\n", len(args)-min(len(args), 2))
-			gotrace(t, program, args...).check(t, want, "", 0)
+	program := `BEGIN { @x = 2; printf("piped, %d params\n", $#); exit(); }`
+	cases := []struct {
+		args   []string
+		stdout string
+	}{
+		{[]string{"-q"}, "piped, 0 params\n\n\n@x: 2\n"},
+		{[]string{"-q", "repl"}, "piped, 0 params\n\n\n@x: 2\n"},
+		{[]string{"-q", "repl", "a"}, "piped, 1 params\n\n\n@x: 2\n"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			gotrace(t, program, c.args...).check(t, c.stdout, "", 0)
 		})
 	}
 }
