@@ -45,6 +45,10 @@ type RunOptions struct {
 	// through /bin/sh, which waits and then execs Command.Path (see
 	// child.go): Path, Args and ExtraFiles are changed.
 	Command *exec.Cmd
+
+	// session, if set, fills the script's maps before BEGIN and keeps
+	// them after END (see Session.Run).
+	session *Session
 }
 
 // Run executes the script until exit() is called or ctx is cancelled
@@ -124,6 +128,7 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 	if opts.Verbose {
 		WriteProgramStats(opts.Stderr, s.loadedStats(l))
 	}
+	opts.session.restore(s, l, opts.Stderr)
 
 	r := &run{script: s, loaded: l, out: out, stderr: opts.Stderr, json: opts.Format == JSONFormat}
 	if opts.DryRun {
@@ -198,6 +203,9 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 		return 1, err
 	}
 	if err := r.drainNow(); err != nil {
+		return 1, err
+	}
+	if err := opts.session.save(r); err != nil {
 		return 1, err
 	}
 	if err := r.printAllMaps(); err != nil {

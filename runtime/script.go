@@ -56,6 +56,8 @@ type CompileOptions struct {
 	// loopsAsCallbacks is set when compiling again after the verifier
 	// rejected plain loops (see Script.withLoopCallbacks).
 	loopsAsCallbacks bool
+	// knownMaps are a Session's maps (see Session.Compile).
+	knownMaps map[string]check.KnownMap
 }
 
 // Limits bpftrace applies unless a script's config says otherwise.
@@ -114,6 +116,7 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 		Unsafe:           opts.Unsafe,
 		Overrides:        opts.Config,
 		LoopsAsCallbacks: opts.loopsAsCallbacks,
+		KnownMaps:        opts.knownMaps,
 	})
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ const usage = `usage: gotrace [options] -e 'PROGRAM' [ARGS...]
        gotrace [options] - [ARGS...]    (the program is read from stdin)
        gotrace -l [PATTERN]
        gotrace --info
+       gotrace [options] [repl]         (interactive on a terminal; :help)
 
 Runs a bpftrace-style tracing program. ARGS are the program's positional
 parameters ($1, $2, ... and $# for their count). Options go before FILE

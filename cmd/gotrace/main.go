@@ -59,6 +59,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return listProbes(o.pattern, o.verbose, stdout, stderr)
 	}
+	if status, ok := interactive(o, &stdin, stdout, stderr); ok {
+		return status
+	}
 	name, text := "-e", o.program
 	switch {
 	case o.program != "" && o.file != "":

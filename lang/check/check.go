@@ -32,6 +32,17 @@ type Config struct {
 	// (BPFTRACE_MAX_MAP_KEYS, max_map_keys, ...): bpftrace's environment
 	// variables, which win over the script's config block.
 	Overrides map[string]string
+	// KnownMaps are maps that exist outside the program, by name ("@x"):
+	// those an interactive session kept from earlier runs. A map the
+	// program uses but never assigns takes its key and value types from
+	// here, so that `BEGIN { print(@x); exit(); }` is a program.
+	KnownMaps map[string]KnownMap
+}
+
+// KnownMap is the type of a map that exists outside the program (see
+// Config.KnownMaps): Key is nil for a map without keys.
+type KnownMap struct {
+	Key, Value *types.Type
 }
 
 // Check type-checks prog. The returned error, if any, is a *diag.List.
@@ -69,6 +80,11 @@ func Check(src *diag.Source, prog *ast.Program, conf *Config) (info *Info, err e
 	// the second pass reports.
 	c.quiet = true
 	c.checkProbes()
+	if c.useKnownMaps() {
+		// Values read from the known maps may flow into other maps.
+		c.resetPerPass()
+		c.checkProbes()
+	}
 	c.quiet = false
 	c.resetPerPass()
 	c.checkProbes()
@@ -101,6 +117,23 @@ type checker struct {
 	// name ("struct foo"); enums are their constants.
 	types map[string]*types.Type
 	enums map[string]int64
+}
+
+// useKnownMaps gives the maps that the program uses but never assigns
+// the types of the known maps of the same names (Config.KnownMaps). It
+// reports whether it typed any.
+func (c *checker) useKnownMaps() bool {
+	typed := false
+	for _, mi := range c.info.Maps {
+		k, ok := c.conf.KnownMaps[mi.Name]
+		// failed marks a map the program assigns, though with an error.
+		if !ok || mi.Value != nil || mi.failed || k.Value == nil {
+			continue
+		}
+		mi.Key, mi.Value, mi.used = k.Key, k.Value, true
+		typed = true
+	}
+	return typed
 }
 
 func (c *checker) resetPerPass() {
