@@ -103,6 +103,13 @@ func (c *compiler) declareInternalMaps() {
 		Type:       ebpf.RingBuf,
 		MaxEntries: c.opts.RingBufferSize,
 	}
+	c.out.Specs[StateMap] = &ebpf.MapSpec{
+		Name:       "gt_state",
+		Type:       ebpf.Array,
+		KeySize:    4,
+		ValueSize:  8,
+		MaxEntries: 1,
+	}
 	c.out.Specs[LostMap] = &ebpf.MapSpec{
 		Name:       "gt_lost",
 		Type:       ebpf.PerCPUArray,

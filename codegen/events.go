@@ -157,7 +157,11 @@ func (g *gen) exit(e *ast.Call) {
 		values = e.Args
 	}
 	g.output(g.addEvent(ev), values)
-	g.emit(asm.Ja.Label(g.exitLabel))
+	g.emit(
+		asm.LoadMapValue(asm.R1, 0, 0).WithReference(StateMap),
+		storeImm64(asm.R1, 0, 1),
+		asm.Ja.Label(g.exitLabel),
+	)
 }
 
 // mapEvent asks the runtime to print, clear or zero a map.

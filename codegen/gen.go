@@ -223,6 +223,15 @@ const StartTimeSymbol = "gotrace_start_time"
 // rejects reads of uninitialized stack).
 func (g *gen) prologue() {
 	g.exitLabel = g.newLabel()
+	if !g.target.Provider.RunOnce {
+		// After exit(), only END runs (see StateMap): a direct load of
+		// the flag, without a helper call.
+		g.emit(
+			asm.LoadMapValue(asm.R0, 0, 0).WithReference(StateMap),
+			asm.LoadMem(asm.R0, asm.R0, 0, asm.DWord),
+			asm.JNE.Imm(asm.R0, 0, g.exitLabel),
+		)
+	}
 	g.ctxSlot = g.frame.alloc(8)
 	g.emit(asm.StoreMem(asm.RFP, g.ctxSlot, asm.R1, asm.DWord))
 	if g.scratch != nil {

@@ -52,6 +52,10 @@ const (
 	// ScratchMap is a one-element per-CPU array whose value holds buffers
 	// of programs that would overflow the 512-byte stack.
 	ScratchMap = "scratch"
+	// StateMap is a one-element array whose value is 1 once a probe has
+	// called exit(): every probe but BEGIN and END then returns at once,
+	// so nothing runs between exit() and the moment the runtime detaches.
+	StateMap = "state"
 )
 
 // Indexes of LostMap.
