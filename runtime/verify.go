@@ -122,6 +122,11 @@ func (s *Script) verify(opts VerifyOptions) ([]ProgramStats, error) {
 				st.Log = ve.Log
 			}
 			st.Err = s.explainLoadError(err, names)
+			if ve == nil {
+				if ferr := s.missingFeature(name, names); ferr != nil {
+					st.Err = ferr
+				}
+			}
 		} else {
 			fillStats(&st, coll.Programs[name])
 			coll.Close()
@@ -159,6 +164,22 @@ func uniqueNames(names []string) []string {
 		}
 	}
 	return out
+}
+
+// missingFeature explains why the program loaded as name could not be
+// loaded at all (an error other than the verifier's) when the kernel
+// lacks what its probes need: fentry and fexit programs do not load on
+// a kernel that refuses BPF trampolines, and saying so beats the bare
+// EPERM. It returns nil when the kernel has the feature.
+func (s *Script) missingFeature(name string, names []string) error {
+	for i, n := range names {
+		t := s.Code.Programs[i].Target
+		if n != name || t.Provider.Require == nil {
+			continue
+		}
+		return t.Provider.Require(s.env, t)
+	}
+	return nil
 }
 
 // describe starts the ProgramStats of the program loaded as name.
