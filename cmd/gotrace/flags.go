@@ -48,7 +48,9 @@ options:
   --info         print what the kernel supports (probe kinds, program and
                  map types, helpers, BTF)
   -V, --version  print the version
-  -h, --help     show this help
+  -h, --help     show this help; --help TOPIC shows the reference's entry
+                 for a probe, builtin, function, config key or option
+                 (--help hist, --help kprobe, --help -f)
 
 Exit status: 0, or N after exit(N); 1 for errors in the program, probes
 or privileges; 2 for a wrong command line. Ctrl-C or SIGTERM stops
@@ -77,6 +79,11 @@ type options struct {
 	info     bool
 	showHelp bool
 	showVer  bool
+}
+
+// isHelpFlag reports whether arg asks for the help.
+func isHelpFlag(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help"
 }
 
 // usageError is a command-line mistake (exit status 2).

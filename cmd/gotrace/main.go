@@ -34,6 +34,14 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 2 && isHelpFlag(args[0]) {
+		// --help TOPIC: the reference's entry, whatever TOPIC looks like
+		// (--help -f).
+		if !writeHelp(args[1:], stdout, stderr) {
+			return 2
+		}
+		return 0
+	}
 	o, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "gotrace: %v\n\n%s", err, usage)

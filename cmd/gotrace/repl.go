@@ -43,7 +43,9 @@ functions, builtins, functions and the session's maps. Up and Down
 recall earlier inputs, also those of earlier sessions.
 
 Commands:
-  :help           this text
+  :help [TOPIC]   this text, or the reference's entry for TOPIC: a kind
+                  of probe, builtin, function, config key or option
+                  (:help hist, :help kprobe, :help -f)
   :list [PATTERN] list probes, as gotrace -l does
   :maps [@m...]   print the session's maps (all, or those named)
   :clear [@m...]  forget the session's maps (all, or those named)
@@ -215,7 +217,7 @@ func (r *repl) command(cmd string) (quit bool) {
 	arg = strings.TrimSpace(arg)
 	switch name {
 	case ":help", ":h":
-		fmt.Fprint(r.stdout, replHelp)
+		helpCommand(arg, r.stdout, r.stderr)
 	case ":list":
 		listProbes(arg, false, r.stdout, r.stderr)
 	case ":maps":
@@ -247,6 +249,20 @@ func (r *repl) command(cmd string) (quit bool) {
 		fmt.Fprintf(r.stderr, "gotrace: unknown command %s (:help lists the commands)\n", name)
 	}
 	return false
+}
+
+// helpCommand is :help: with no topic, the session's help and the
+// reference's topics; with one, the topic's entry.
+func helpCommand(topic string, stdout, stderr io.Writer) {
+	if topic != "" {
+		writeHelp([]string{topic}, stdout, stderr)
+		return
+	}
+	fmt.Fprint(stdout, replHelp)
+	if ref, err := theReference(); err == nil {
+		fmt.Fprintln(stdout, "\nTopics of :help TOPIC:")
+		ref.writeTopics(stdout)
+	}
 }
 
 // run compiles and runs a program in the session until it exits or

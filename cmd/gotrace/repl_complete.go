@@ -28,7 +28,7 @@ type completionNames interface {
 // replCommands are the REPL's commands; those that take an argument end
 // with a space, so that completing one leaves the cursor where it goes.
 func replCommands() []string {
-	return []string{":clear ", ":help", ":list ", ":load ", ":maps", ":quit"}
+	return []string{":clear ", ":help ", ":list ", ":load ", ":maps", ":quit"}
 }
 
 // completer completes the word before the cursor: commands at the start
@@ -93,6 +93,8 @@ func (c *completer) command(before string) (string, []string) {
 		return head, withPrefix(c.names.maps(), word)
 	case ":load":
 		return head, files(word)
+	case ":help":
+		return head, helpTopics(word)
 	}
 	return head, nil
 }
@@ -324,3 +326,13 @@ func (m *machineNames) builtins() (vars, funcs []string) {
 }
 
 func (m *machineNames) maps() []string { return m.sess.MapNames() }
+
+// helpTopics are the names of the reference's entries that start with
+// word.
+func helpTopics(word string) []string {
+	ref, err := theReference()
+	if err != nil {
+		return nil
+	}
+	return withPrefix(ref.names(), word)
+}

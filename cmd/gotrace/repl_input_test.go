@@ -203,7 +203,9 @@ func TestComplete(t *testing.T) {
 		{"", "@x = 1; print(@", "@x = 1; print(", []string{"@n", "@names", "@x"}},
 		// Commands and their arguments.
 		{"", ":l", "", []string{":list ", ":load "}},
-		{"", ":", "", []string{":clear ", ":help", ":list ", ":load ", ":maps", ":quit"}},
+		{"", ":", "", []string{":clear ", ":help ", ":list ", ":load ", ":maps", ":quit"}},
+		{"", ":help hi", ":help ", []string{"hist"}},
+		{"", ":help --v", ":help ", []string{"--verify", "--version"}},
 		{"", ":list tracepoint:sched:", ":list ", []string{"tracepoint:sched:sched_switch", "tracepoint:sched:sched_wakeup"}},
 		{"", ":clear @n", ":clear ", []string{"@n", "@names"}},
 		{"", ":maps @n @x", ":maps @n ", []string{"@x"}},

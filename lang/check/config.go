@@ -87,6 +87,23 @@ func settings() []setting {
 	}
 }
 
+// ConfigKey names a config key, for the language reference (whose tests
+// check that it documents every key).
+type ConfigKey struct {
+	// Name is the canonical name; Aliases are older spellings.
+	Name    string
+	Aliases []string
+}
+
+// ConfigKeys lists the config keys gotrace knows, in the table's order.
+func ConfigKeys() []ConfigKey {
+	var keys []ConfigKey
+	for _, s := range settings() {
+		keys = append(keys, ConfigKey{Name: s.name, Aliases: append([]string(nil), s.aliases...)})
+	}
+	return keys
+}
+
 // configKey is a key's canonical spelling: bpftrace accepts
 // BPFTRACE_STACK_MODE, STACK_MODE and stack_mode alike.
 func configKey(key string) string {
