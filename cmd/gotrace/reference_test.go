@@ -451,7 +451,7 @@ func TestHelpLookup(t *testing.T) {
 		{topic: "--verfy", suggestion: "--verify"},
 		{topic: "-lv", suggestion: "-l"},
 		{topic: "max_map_key", suggestion: "max_map_keys"},
-		{topic: "uprobe", suggestion: "kprobe"},
+		{topic: "kprobes", suggestion: "kprobe"},
 		{topic: "xyzzy"},
 		{topic: ""},
 	}
