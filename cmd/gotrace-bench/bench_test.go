@@ -6,6 +6,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -215,13 +217,13 @@ func fakeReport() *report {
 		for _, v := range []float64{100, 110, 90} {
 			res.add(scriptMetric(mEvent, i), gotraceName, v)
 			res.add(scriptMetric(mEvent, i), bpftraceName, 2*v)
-			res.add(scriptMetric(mSlow, i), gotraceName, v)
-			res.add(scriptMetric(mSlow, i), bpftraceName, 3*v)
+			res.add(scriptMetric(mCall, i), noneName, 300+v)
+			res.add(scriptMetric(mCall, i), gotraceName, 300+2*v)
+			res.add(scriptMetric(mCall, i), bpftraceName, 300+4*v)
 			res.add(scriptMetric(mRSS, i), gotraceName, 10<<20)
 			res.add(scriptMetric(mRSS, i), bpftraceName, 90<<20)
 		}
 	}
-	res.add(mCall, noneName, 300)
 	res.add(mHello, gotraceName, 12e6)
 	res.add(mHello, bpftraceName, 290e6)
 	res.add(mHelloRSS, gotraceName, 10<<20)
@@ -251,8 +253,10 @@ func TestRender(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"Measured 2026-11-27 on AMD EPYC, 2 CPUs, 24 GB, Linux 6.18; gotrace v0.1.0, bpftrace v0.17.0, go1.26.",
-		"(untraced: 300 ns)",
-		"| `@[comm] = count()` | 100 | 200 | 0.50 | 100 | 300 | 0.33 | 10.0 MB | 90.0 MB | 0.11 |",
+		// Slowdowns are fastest traced run minus fastest untraced run:
+		// gotrace 300+180 - (300+90), bpftrace 300+360 - (300+90).
+		"(untraced: 390 ns)",
+		"| `@[comm] = count()` | 100 | 200 | 0.50 | 90 | 270 | 0.33 | 10.0 MB | 90.0 MB | 0.11 |",
 		"| geometric mean | | | 0.50 | | | | | | |",
 		"| `profile:hz:999` count* |",
 		"\n* `@[cpu] = count()`",
@@ -314,5 +318,19 @@ func TestScriptsCompile(t *testing.T) {
 		if name == "ten probes" && s.NumProbes() != 10 {
 			t.Errorf("the ten-probe script has %d probes", s.NumProbes())
 		}
+	}
+}
+
+func TestOK(t *testing.T) {
+	s := &suite{log: io.Discard}
+	gt := tool{Name: gotraceName}
+	if !s.ok("x", gt, nil) || len(s.notes)+len(s.failures) != 0 {
+		t.Error("nil error")
+	}
+	if !s.ok("x", gt, &stuckError{tool: "bpftrace", after: time.Minute}) || len(s.notes) != 1 || len(s.failures) != 0 {
+		t.Errorf("a stuck tracer's figures count and are noted: notes %q, failures %q", s.notes, s.failures)
+	}
+	if s.ok("x", gt, errors.New("boom")) || len(s.failures) != 1 {
+		t.Errorf("an error is a failure: failures %q", s.failures)
 	}
 }

@@ -7,7 +7,9 @@
 //     accounting (bpf_stats: run_time_ns / run_cnt of the programs the
 //     tracer process holds, found through /proc/PID/fdinfo), while a
 //     workload makes one million getppid() calls;
-//   - the workload's slowdown: ns added to each call, against no tracer;
+//   - the workload's slowdown: CPU time added to each call (the workload
+//     thread's CPU clock, which other processes' load does not inflate),
+//     against no tracer;
 //   - peak RSS of the tracer (getrusage of the child);
 //   - start-up: exec to exit of `BEGIN { exit(); }`, and exec to attached
 //     for a 10-probe script;
@@ -126,6 +128,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "- %s\n", f)
 		}
 	}
+	if len(s.notes) > 0 {
+		fmt.Fprintln(stdout, "\nNotes:")
+		fmt.Fprintln(stdout)
+		for _, n := range s.notes {
+			fmt.Fprintf(stdout, "- %s (its figures were taken before and count)\n", n)
+		}
+	}
 	if len(s.failures) > 0 || (cfg.check && rp.failed()) {
 		return 1
 	}
@@ -144,6 +153,9 @@ type suite struct {
 	// failures are the runs that went wrong, described; the suite carries
 	// on without their samples.
 	failures []string
+	// notes are runs whose tracer had to be killed after its figures were
+	// taken: the figures count, the incident is reported.
+	notes []string
 }
 
 func newSuite(cfg config, log io.Writer) (*suite, error) {
@@ -215,6 +227,24 @@ func (s *suite) fail(what string, t tool, err error) {
 	s.failures = append(s.failures, strings.ReplaceAll(strings.TrimSpace(msg), "\n", " / "))
 }
 
+// ok sorts out the error of a run: ok is false if it failed (and is
+// recorded as such). A *stuckError, a tracer that hung on exit after its
+// figures were taken, is noted, and the figures are kept.
+func (s *suite) ok(what string, t tool, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case isStuck(err):
+		msg := fmt.Sprintf("%s: %v", what, err)
+		fmt.Fprintln(s.log, "NOTE:", msg)
+		s.notes = append(s.notes, msg)
+		return true
+	default:
+		s.fail(what, t, err)
+		return false
+	}
+}
+
 // rotate is xs rotated left by i: rep i of a measurement runs the tools in
 // this order, so that no tool always runs first (on a cold cache) or
 // always right after another one.
@@ -237,7 +267,6 @@ func (s *suite) perEventSection(scripts []script) {
 	for rep := range s.cfg.reps {
 		for i, sc := range scripts {
 			fmt.Fprintf(s.log, "per-event %d/%d: %s\n", rep+1, s.cfg.reps, sc.Name)
-			calls := map[string]float64{}
 			for _, t := range rotate(append([]tool{none}, s.tools...), rep) {
 				if t.Name == noneName {
 					ns, err := w.run(s.exe)
@@ -245,26 +274,16 @@ func (s *suite) perEventSection(scripts []script) {
 						s.fail("untraced workload", t, err)
 						continue
 					}
-					calls[noneName] = ns
-					s.res.add(mCall, noneName, ns)
+					s.res.add(scriptMetric(mCall, i), noneName, ns)
 					continue
 				}
 				ev, ns, rss, err := s.traceWorkload(t, sc, w)
-				if err != nil {
-					s.fail(sc.Name, t, err)
+				if !s.ok(sc.Name, t, err) {
 					continue
 				}
-				calls[t.Name] = ns
+				s.res.add(scriptMetric(mCall, i), t.Name, ns)
 				s.res.add(scriptMetric(mEvent, i), t.Name, ev)
 				s.res.add(scriptMetric(mRSS, i), t.Name, float64(rss))
-			}
-			// The slowdown is taken within one rep, against the untraced
-			// run made moments before or after, so that drifting load
-			// cancels out.
-			for _, t := range s.tools {
-				if ns, ok := calls[t.Name]; ok && calls[noneName] > 0 {
-					s.res.add(scriptMetric(mSlow, i), t.Name, ns-calls[noneName])
-				}
 			}
 		}
 	}
@@ -272,7 +291,7 @@ func (s *suite) perEventSection(scripts []script) {
 
 // traceWorkload runs the workload under the tool tracing sc and returns
 // the mean cost of one program run, the workload's ns per call and the
-// tracer's peak RSS.
+// tracer's peak RSS. With a *stuckError, the figures are valid.
 func (s *suite) traceWorkload(t tool, sc script, w workload) (ev, nsPerCall float64, rss int64, err error) {
 	p, err := startTracer(t, sc.Text, nil)
 	if err != nil {
@@ -296,15 +315,15 @@ func (s *suite) traceWorkload(t tool, sc script, w workload) (ev, nsPerCall floa
 		p.kill()
 		return 0, 0, 0, err
 	}
-	rss, err = p.stop()
-	if err != nil {
-		return 0, 0, 0, err
+	rss, stopErr := p.stop()
+	if stopErr != nil && !isStuck(stopErr) {
+		return 0, 0, 0, stopErr
 	}
 	ev, runs := perEvent(before, after)
 	if runs == 0 {
 		return 0, 0, 0, errors.New("its programs did not run during the workload")
 	}
-	return ev, nsPerCall, rss, nil
+	return ev, nsPerCall, rss, stopErr
 }
 
 // startupSection measures exec to exit of a script that exits in BEGIN,
@@ -333,8 +352,7 @@ func (s *suite) startupSection() {
 				continue
 			}
 			rss, err = p.stop()
-			if err != nil {
-				s.fail("10 probes", t, err)
+			if !s.ok("10 probes", t, err) {
 				continue
 			}
 			fmt.Fprintf(s.log, "  %s: attached after %v\n", t.Name, d.Round(time.Microsecond))
@@ -363,8 +381,7 @@ func (s *suite) floodSection() float64 {
 		fmt.Fprintf(s.log, "printf flood %d/%d\n", rep+1, s.cfg.reps)
 		for _, t := range rotate(s.tools, rep) {
 			delivered, lost, rate, err := s.flood(t, flat)
-			if err != nil {
-				s.fail("printf flood", t, err)
+			if !s.ok("printf flood", t, err) {
 				continue
 			}
 			fmt.Fprintf(s.log, "  %s: %d delivered, %d lost, %.0f/s\n", t.Name, delivered, lost, rate)
@@ -381,8 +398,7 @@ func (s *suite) floodSection() float64 {
 		fmt.Fprintf(s.log, "printf flood at %.0f/s %d/%d\n", rate, rep+1, s.cfg.reps)
 		for _, t := range rotate(s.tools, rep) {
 			delivered, lost, r, err := s.flood(t, paced)
-			if err != nil {
-				s.fail("paced printf flood", t, err)
+			if !s.ok("paced printf flood", t, err) {
 				continue
 			}
 			fmt.Fprintf(s.log, "  %s: %d delivered, %d lost, %.0f/s\n", t.Name, delivered, lost, r)
@@ -396,7 +412,7 @@ func (s *suite) floodSection() float64 {
 // flood runs the workload under the printf flood script and returns the
 // events delivered (lines printed) and lost (as the tracer reports them),
 // and the delivered rate: events per second from the workload's start to
-// the last event's arrival.
+// the last event's arrival. With a *stuckError, the figures are valid.
 func (s *suite) flood(t tool, w workload) (delivered, lost int64, rate float64, err error) {
 	c := &lineCounter{}
 	p, err := startTracer(t, floodScript, c)
@@ -413,8 +429,9 @@ func (s *suite) flood(t tool, w workload) (delivered, lost int64, rate float64, 
 	}
 	c.waitQuiet(floodQuiet, floodDrain)
 	n, _, last := c.snapshot()
-	if _, err := p.stop(); err != nil {
-		return 0, 0, 0, err
+	_, stopErr := p.stop()
+	if stopErr != nil && !isStuck(stopErr) {
+		return 0, 0, 0, stopErr
 	}
 	// Wait has returned, so the output has been copied in full; gotrace
 	// reports losses on standard error.
@@ -423,7 +440,7 @@ func (s *suite) flood(t tool, w workload) (delivered, lost int64, rate float64, 
 	if n == 0 {
 		return delivered, lost, 0, errors.New("no events were delivered")
 	}
-	return delivered, lost, float64(n) / last.Sub(start).Seconds(), nil
+	return delivered, lost, float64(n) / last.Sub(start).Seconds(), stopErr
 }
 
 // compileSection times compiling a generated large script without loading

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -121,10 +122,37 @@ func (p *tracerProc) snapshot() (snapshot, error) {
 const stopTimeout = 60 * time.Second
 
 // stop ends the tracer as Ctrl-C does and returns its peak resident set
-// size in bytes. A tracer that fails or does not exit in time is an error.
+// size in bytes. A tracer that fails is an error; one that does not exit
+// in time is killed, and the error is a *stuckError.
 func (p *tracerProc) stop() (maxRSS int64, err error) {
 	p.cmd.Process.Signal(os.Interrupt)
-	return p.wait(stopTimeout)
+	select {
+	case <-p.done:
+	case <-time.After(stopTimeout):
+		p.kill()
+		return rusageMaxRSS(p.cmd.ProcessState), &stuckError{tool: p.tool.Name, after: stopTimeout}
+	}
+	if p.waitErr != nil {
+		return 0, fmt.Errorf("%s: %v\n%s", p.tool.Name, p.waitErr, p.stderr)
+	}
+	return rusageMaxRSS(p.cmd.ProcessState), nil
+}
+
+// stuckError is a tracer that did not exit after SIGINT and was killed.
+// What was measured before stopping it still stands.
+type stuckError struct {
+	tool  string
+	after time.Duration
+}
+
+// isStuck reports whether err is a *stuckError.
+func isStuck(err error) bool {
+	var stuck *stuckError
+	return errors.As(err, &stuck)
+}
+
+func (e *stuckError) Error() string {
+	return fmt.Sprintf("%s did not exit within %v of SIGINT and was killed", e.tool, e.after)
 }
 
 // wait waits for the tracer to exit by itself, for at most timeout, and
