@@ -241,7 +241,8 @@ func fakeReport() *report {
 	res.add(mCompile, bpftraceName, 140e9)
 	return &report{
 		env: environment{Date: "2026-11-27", Machine: "AMD EPYC, 2 CPUs, 24 GB", Kernel: "6.18", Gotrace: "gotrace v0.1.0",
-			Bpftrace: "bpftrace v0.17.0", GoVersion: "go1.26", Calls: 1000000, Reps: 3, CompileReps: 1, CompileLines: 5000, CPU: 1},
+			Bpftrace: "bpftrace v0.17.0", GoVersion: "go1.26", Calls: 1000000, Reps: 3, CompileReps: 1, CompileLines: 5000, CPU: 1,
+			LoadStart: "1.05", LoadEnd: "2.50"},
 		scripts: scripts, res: res, pacedRate: 60e3,
 	}
 }
@@ -255,6 +256,7 @@ func TestRender(t *testing.T) {
 		"Measured 2026-11-27 on AMD EPYC, 2 CPUs, 24 GB, Linux 6.18; gotrace v0.1.0, bpftrace v0.17.0, go1.26.",
 		// Slowdowns are fastest traced run minus fastest untraced run:
 		// gotrace 300+180 - (300+90), bpftrace 300+360 - (300+90).
+		"pinned to CPU 1; load average 1.05 at the start, 2.50 at the end.",
 		"(untraced: 390 ns)",
 		"| `@[comm] = count()` | 100 | 200 | 0.50 | 90 | 270 | 0.33 | 10.0 MB | 90.0 MB | 0.11 |",
 		"| geometric mean | | | 0.50 | | | | | | |",

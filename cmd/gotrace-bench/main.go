@@ -217,6 +217,7 @@ func (s *suite) run() *report {
 			s.compileSection()
 		}
 	}
+	rp.env.LoadEnd = loadAverage()
 	return rp
 }
 
@@ -477,6 +478,7 @@ func (s *suite) environment() environment {
 		CompileLines: s.cfg.compileLines,
 		CPU:          s.cfg.cpu,
 		Bpftrace:     "bpftrace not installed",
+		LoadStart:    loadAverage(),
 	}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
@@ -513,6 +515,16 @@ func machine() string {
 		mem = fmt.Sprintf(", %.0f GB", float64(si.Totalram)*float64(si.Unit)/(1<<30))
 	}
 	return fmt.Sprintf("%s, %d CPUs%s", model, goruntime.NumCPU(), mem)
+}
+
+// loadAverage is the one-minute load average, which says how busy the
+// machine was while the suite ran.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 // gitCommit is " (commit X)" for the module's checkout, "+dirty" when it

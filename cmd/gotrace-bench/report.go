@@ -166,6 +166,9 @@ type environment struct {
 	Calls, Reps, CompileReps     int
 	CompileLines                 int
 	CPU                          int
+	// LoadStart and LoadEnd are the one-minute load average before and
+	// after the run.
+	LoadStart, LoadEnd string
 }
 
 // report is everything render needs.
@@ -275,8 +278,8 @@ func (rp *report) failed() bool {
 func (rp *report) render(w io.Writer) {
 	e := rp.env
 	fmt.Fprintf(w, "Measured %s on %s, Linux %s; %s, %s, %s.\n", e.Date, e.Machine, e.Kernel, e.Gotrace, e.Bpftrace, e.GoVersion)
-	fmt.Fprintf(w, "Medians of %d runs per tool (compile: %d), the tools alternated in one run; workload: %d getppid() calls on one thread pinned to CPU %d.\n\n",
-		e.Reps, e.CompileReps, e.Calls, e.CPU)
+	fmt.Fprintf(w, "Medians of %d runs per tool (compile: %d), the tools alternated in one run; workload: %d getppid() calls on one thread pinned to CPU %d; load average %s at the start, %s at the end.\n\n",
+		e.Reps, e.CompileReps, e.Calls, e.CPU, e.LoadStart, e.LoadEnd)
 
 	r := rp.res
 	untraced := value{}
