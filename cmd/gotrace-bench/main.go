@@ -8,8 +8,7 @@
 //     tracer process holds, found through /proc/PID/fdinfo), while a
 //     workload makes one million getppid() calls;
 //   - the workload's slowdown: CPU time added to each call (the workload
-//     thread's CPU clock, which other processes' load does not inflate),
-//     against no tracer;
+//     thread's CPU clock), against no tracer;
 //   - peak RSS of the tracer (getrusage of the child);
 //   - start-up: exec to exit of `BEGIN { exit(); }`, and exec to attached
 //     for a 10-probe script;
@@ -25,7 +24,8 @@
 //
 // It builds gotrace from this module (or runs -gotrace PATH) and finds
 // bpftrace on $PATH. The machine's load varies, so every comparison is a
-// ratio of medians of runs made side by side, the tools alternating; the
+// ratio of medians of runs made side by side, the tools alternating (the
+// slowdown compares the fastest runs instead: see results.slowdown); the
 // table goes to standard output, progress to standard error.
 //
 // The workload is this binary, re-executed: one thread named "gtbench"
