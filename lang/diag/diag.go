@@ -18,18 +18,22 @@ import (
 type Source struct {
 	Name string // "-e", or the file path
 	Text string
+
+	// lines is Text split into lines, made on the first call of Line:
+	// the code generator asks for the line of every instruction, and
+	// splitting the text each time made compiling quadratic.
+	lines []string
 }
 
 // Line returns the text of 1-based line n without its newline.
 func (s *Source) Line(n int) string {
-	if n < 1 {
+	if s.lines == nil {
+		s.lines = strings.Split(s.Text, "\n")
+	}
+	if n < 1 || n > len(s.lines) {
 		return ""
 	}
-	lines := strings.SplitN(s.Text, "\n", n+1)
-	if n > len(lines) {
-		return ""
-	}
-	return strings.TrimRight(lines[n-1], "\r")
+	return strings.TrimRight(s.lines[n-1], "\r")
 }
 
 // Error is one problem at one position.

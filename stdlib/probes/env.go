@@ -33,9 +33,29 @@ func (e *Env) tracepoints() (TracepointSource, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.Tracepoints = fs
+		e.Tracepoints = &listedTracepoints{FS: fs}
 	}
 	return e.Tracepoints, nil
+}
+
+// listedTracepoints is tracefs with its list of tracepoints read once:
+// every probe of a script matches against the same list, and reading and
+// sorting available_events for each one made resolving ten probes take
+// tens of milliseconds.
+type listedTracepoints struct {
+	*tracefs.FS
+	all []tracefs.Tracepoint
+}
+
+func (l *listedTracepoints) Match(category, name string) ([]tracefs.Tracepoint, error) {
+	if l.all == nil {
+		all, err := l.FS.Tracepoints()
+		if err != nil {
+			return nil, err
+		}
+		l.all = all
+	}
+	return tracefs.Filter(l.all, category, name)
 }
 
 func (e *Env) functions() FunctionSource {

@@ -80,8 +80,11 @@ func (m *MachineFeatures) Kprobes() error {
 
 func (m *MachineFeatures) tracefs() (*tracefs.FS, error) {
 	if m.Env != nil {
-		if fs, ok := m.Env.Tracepoints.(*tracefs.FS); ok {
-			return fs, nil
+		switch src := m.Env.Tracepoints.(type) {
+		case *tracefs.FS:
+			return src, nil
+		case *listedTracepoints:
+			return src.FS, nil
 		}
 	}
 	return tracefs.Open()
