@@ -48,6 +48,11 @@ type Emitter interface {
 	// TempSlot returns the frame offset (from R10) of 8 bytes of stack
 	// the entry may use until it returns, e.g. as a probe_read target.
 	TempSlot() int16
+	// NoteProcess emits code that reports the current process to user
+	// space the first time it is seen, so that its memory mappings are
+	// recorded while it runs: entries whose values hold user-space
+	// addresses to name later (ustack, usym) call it. It clobbers R0..R5.
+	NoteProcess()
 	// CheckHelper follows a call of helper fn: when the script is compiled
 	// to report helper errors (-k), a negative return value in R0 is
 	// reported to the user, with the position of the call. It keeps R0
@@ -70,6 +75,11 @@ type Args struct {
 	// Lib is the library the entry belongs to, for entries that need to
 	// know about the machine (kaddr reads /proc/kallsyms).
 	Lib *Library
+	// Targets are the probes the call runs in: every target of its probe
+	// block when it is checked, the one a program is generated for when
+	// it is emitted (reg() needs registers; uaddr() looks the symbol up
+	// in the probed file).
+	Targets []*probes.Target
 }
 
 // ArgError is returned by a Check function to blame one argument.
@@ -205,7 +215,7 @@ func New() *Library {
 	for _, v := range slices.Concat(builtinVars(), childVars(), stackVars()) {
 		l.vars[v.Name] = v
 	}
-	for _, f := range slices.Concat(builtinFuncs(), aggregations(), specialFuncs(), userSymbolFuncs(), stackFuncs()) {
+	for _, f := range slices.Concat(builtinFuncs(), aggregations(), specialFuncs(), userSymbolFuncs(), stackFuncs(), []*Func{regFunc()}) {
 		l.funcs[f.Name] = f
 	}
 	for _, v := range pendingVars() {

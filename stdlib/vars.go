@@ -120,7 +120,7 @@ func builtinVars() []*Var {
 			// the program's probe name table; it never calls Emit.
 		},
 		{
-			Name: "retval", Help: "return value of the traced function (kretprobe, fexit)",
+			Name: "retval", Help: "return value of the traced function (kretprobe, uretprobe, fexit)",
 			Type: func(_ *Library, t *probes.Target) (*types.Type, error) {
 				switch {
 				case t.Retval == nil:
@@ -135,10 +135,10 @@ func builtinVars() []*Var {
 			Emit: func(e Emitter) { e.LoadRetval(asm.R0) },
 		},
 		{
-			Name: "func", Help: "the traced kernel function (kprobe, kretprobe, fentry, fexit)",
+			Name: "func", Help: "the traced function (kprobe, kretprobe, fentry, fexit, uprobe, uretprobe)",
 			Type: func(_ *Library, t *probes.Target) (*types.Type, error) {
 				if t.Func == "" {
-					return nil, fmt.Errorf("func is only valid in probes on functions (kprobe, kretprobe, fentry, fexit), not in %s probes", t.Provider.Name)
+					return nil, fmt.Errorf("func is only valid in probes on functions (kprobe, kretprobe, fentry, fexit, uprobe, uretprobe), not in %s probes", t.Provider.Name)
 				}
 				// Like probe, an index into the program's probe table,
 				// printed in user space as the target's function.

@@ -1,6 +1,7 @@
 // Package probes holds gotrace's probe providers: one table entry per kind of
 // probe (BEGIN/END, tracepoint, rawtracepoint, kprobe/kretprobe,
-// fentry/fexit, interval, profile, software), each in its own file.
+// fentry/fexit, uprobe/uretprobe, usdt, interval, profile, software), each
+// in its own file.
 //
 // A provider knows everything that is specific to its kind of probe: how its
 // attach points are spelled and expanded (wildcards), what context a probe of
@@ -94,6 +95,11 @@ type Provider struct {
 	// patterns that name it: kretprobe and fexit offer exactly the
 	// functions kprobe and fentry list.
 	ListByName bool
+	// ListMatching, if set, lists the probes that match a pattern naming
+	// this provider ("uprobe:/bin/bash:read*"): providers whose probes
+	// are in files cannot list them all, only those of the file the
+	// pattern names.
+	ListMatching func(env *Env, pattern string) ([]string, error)
 }
 
 // AttachSpec is an attach point split into its parts.
@@ -132,6 +138,13 @@ type Target struct {
 	// AttachTo names the kernel function a program is loaded for (fentry
 	// and fexit programs are verified against its prototype).
 	AttachTo string
+	// User is the place in a user-space program that a uprobe,
+	// uretprobe or usdt probe is attached to; nil for other probes.
+	User *UserTarget
+	// Space is the address space that integers used as addresses point
+	// into (str(arg0), buf(arg1, 8), (struct x *)arg0): user memory in
+	// probes on user-space programs, kernel memory elsewhere.
+	Space types.AddrSpace
 }
 
 // Table returns the providers gotrace knows, in the order -l lists them.
@@ -146,6 +159,8 @@ func Table() []*Provider {
 		kretprobeProvider(),
 		fentryProvider(),
 		fexitProvider(),
+		uprobeProvider(),
+		uretprobeProvider(),
 		intervalProvider(),
 		profileProvider(),
 		softwareProvider(),
@@ -196,7 +211,7 @@ func (r *Registry) Resolve(env *Env, raw string) ([]*Target, error) {
 
 func (r *Registry) unknownProvider(name string) error {
 	switch name {
-	case "uprobe", "u", "uretprobe", "ur", "usdt", "U":
+	case "usdt", "U":
 		return fmt.Errorf("%s probes are not supported yet", name)
 	case "hardware", "h", "watchpoint", "w", "asyncwatchpoint", "aw", "iter", "it":
 		return fmt.Errorf("%s probes are not supported yet", name)
