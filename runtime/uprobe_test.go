@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -446,5 +447,37 @@ uprobe:BIN:"main.(*T).Inc" { printf("%s %d\n", probe, arg1); }
 	_, err := runtime.Compile("-e", "uretprobe:"+bin+":main.Add { }", runtime.CompileOptions{})
 	if err == nil || !strings.Contains(err.Error(), "was built by Go, and uretprobes crash Go programs") {
 		t.Errorf("a uretprobe on a Go program: %v; want it refused", err)
+	}
+}
+
+// -l lists the functions of the file a uprobe pattern names.
+func TestListUprobes(t *testing.T) {
+	kerneltest.Require(t)
+	bin := buildUprobeTarget(t)
+	for _, c := range []struct {
+		pattern string
+		want    []string
+	}{
+		{"uprobe:" + bin + ":fn_*", []string{"uprobe:BIN:fn_one", "uprobe:BIN:fn_two"}},
+		{"u:" + bin + ":fn_t?o", []string{"uprobe:BIN:fn_two"}},
+		{"uretprobe:" + bin + ":add3", []string{"uretprobe:BIN:add3"}},
+	} {
+		names, err := runtime.ListProbes(c.pattern)
+		if err != nil {
+			t.Fatalf("%s: %v", c.pattern, err)
+		}
+		for i := range names {
+			names[i] = strings.ReplaceAll(names[i], bin, "BIN")
+		}
+		if !slices.Equal(names, c.want) {
+			t.Errorf("-l %s: %q, want %q", c.pattern, names, c.want)
+		}
+	}
+	all, err := runtime.ListProbes("uprobe:" + bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(all, "uprobe:"+bin+":main") || !slices.Contains(all, "uprobe:"+bin+":leaf") {
+		t.Errorf("-l uprobe:BIN does not list main and leaf: %q", all)
 	}
 }

@@ -184,6 +184,12 @@ type Library struct {
 	kernel     *btf.Kernel
 	strSize    int
 	userSyms   userSymbols
+	// defaultStackMode is how kstack and ustack print without a mode
+	// (the stack_mode setting); "" is bpftrace's.
+	defaultStackMode string
+	// noDemangle keeps C++ and Rust names mangled in user stacks and
+	// usym() (cpp_demangle = false).
+	noDemangle bool
 	// childCommand is set when a command is started for the script (-c).
 	childCommand bool
 }
@@ -194,6 +200,23 @@ func (l *Library) StrSize() int { return l.strSize }
 // SetStrSize changes StrSize (a script's max_strlen setting); the caller
 // keeps it within 1..MaxStrSize.
 func (l *Library) SetStrSize(n int) { l.strSize = n }
+
+// SetStackMode sets how kstack and ustack print when the script names no
+// mode (a script's stack_mode setting): bpftrace, perf or raw.
+func (l *Library) SetStackMode(mode string) { l.defaultStackMode = mode }
+
+// stackMode is how stacks print when the script names no mode.
+func (l *Library) stackMode() string {
+	if slices.Contains(stackModes(), l.defaultStackMode) {
+		return l.defaultStackMode
+	}
+	return stackModeBpftrace
+}
+
+// SetDemangle says whether C++ and Rust names are demangled where user
+// symbols print (a script's cpp_demangle setting; on by default, as in
+// bpftrace).
+func (l *Library) SetDemangle(on bool) { l.noDemangle = !on }
 
 // Kernel returns the kernel's types (BTF), read on first use.
 func (l *Library) Kernel() *btf.Kernel { return l.kernel }
@@ -209,13 +232,13 @@ func NewWithKernel(k *btf.Kernel) *Library {
 // New builds the library from the tables in vars.go, funcs.go and aggs.go.
 func New() *Library {
 	l := &Library{vars: map[string]*Var{}, funcs: map[string]*Func{}, formatters: map[string]*Formatter{}, kernel: btf.NewKernel(), strSize: DefaultStrSize}
-	for _, f := range slices.Concat(formatters(), userSymbolFormatters(), stackFormatters()) {
+	for _, f := range slices.Concat(formatters(), userSymbolFormatters(), stackFormatters(), ustackFormatters()) {
 		l.formatters[f.Name] = f
 	}
-	for _, v := range slices.Concat(builtinVars(), childVars(), stackVars()) {
+	for _, v := range slices.Concat(builtinVars(), childVars(), stackVars(), ustackVars()) {
 		l.vars[v.Name] = v
 	}
-	for _, f := range slices.Concat(builtinFuncs(), aggregations(), specialFuncs(), userSymbolFuncs(), stackFuncs(), []*Func{regFunc()}) {
+	for _, f := range slices.Concat(builtinFuncs(), aggregations(), specialFuncs(), userSymbolFuncs(), stackFuncs(), ustackFuncs(), []*Func{regFunc()}) {
 		l.funcs[f.Name] = f
 	}
 	for _, v := range pendingVars() {

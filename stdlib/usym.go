@@ -166,7 +166,7 @@ func userSymbolFormatters() []*Formatter {
 			addr := binary.LittleEndian.Uint64(b)
 			pid := binary.LittleEndian.Uint64(b[8:])
 			if s, ok := l.userSyms.get().Lookup(int(pid), addr); ok {
-				return s.Name
+				return l.demangle(s.Name)
 			}
 			return fmt.Sprintf("0x%x", addr)
 		}},
