@@ -223,6 +223,13 @@ type waitingTarget struct {
 func startWaitingTarget(t *testing.T, bin string) *waitingTarget {
 	t.Helper()
 	w := &waitingTarget{cmd: exec.Command(bin, "wait")}
+	w.start(t)
+	return w
+}
+
+// start starts the target, with pipes to its stdin and stdout.
+func (w *waitingTarget) start(t *testing.T) {
+	t.Helper()
 	var err error
 	if w.in, err = w.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
@@ -236,19 +243,24 @@ func startWaitingTarget(t *testing.T, bin string) *waitingTarget {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.end)
-	return w
 }
 
 // call makes the target call add3(n, pid, 7) and waits until it has.
 func (w *waitingTarget) call(n int) error {
+	line, err := w.ask(n)
+	if err == nil && line != "done" {
+		err = fmt.Errorf("the target answered %q", line)
+	}
+	return err
+}
+
+// ask writes n to the target and returns the line it answers.
+func (w *waitingTarget) ask(n int) (string, error) {
 	if _, err := io.WriteString(w.in, strconv.Itoa(n)+"\n"); err != nil {
-		return err
+		return "", err
 	}
 	line, err := w.out.ReadString('\n')
-	if err != nil || line != "done\n" {
-		return err
-	}
-	return nil
+	return strings.TrimSuffix(line, "\n"), err
 }
 
 // end closes the target's input and waits for it to exit.
@@ -367,7 +379,7 @@ func TestUprobeErrors(t *testing.T) {
 		{`uretprobe:BIN:add3 { print(arg0); }`, `uretprobe probes have no arguments`},
 		{`uprobe:BIN:add3 { print(retval); }`, `retval is only valid in kretprobe, uretprobe and fexit probes`},
 		{`uprobe:BIN:add3 { print(reg("xyz")); }`, `there is no register "xyz"`},
-		{`tracepoint:syscalls:sys_enter_getpid { print(reg("ip")); }`, `reg() reads the registers of kprobe, kretprobe, uprobe and uretprobe probes, not of tracepoint probes`},
+		{`tracepoint:syscalls:sys_enter_getpid { print(reg("ip")); }`, `reg() reads the registers of kprobe, kretprobe, uprobe, uretprobe and usdt probes, not of tracepoint probes`},
 	}
 	for _, c := range cases {
 		t.Run(c.script, func(t *testing.T) {

@@ -12,19 +12,19 @@ import (
 )
 
 // regFunc is reg("name"): a register of the traced code, as the probe
-// saw it, in probes whose context is the CPU's registers (kprobe, uprobe;
-// struct pt_regs).
+// saw it, in probes whose context is the CPU's registers (kprobe, uprobe,
+// usdt; struct pt_regs).
 func regFunc() *Func {
 	return &Func{
-		Name: "reg", Help: `reg("name"): a register of the traced code (kprobe, uprobe): reg("ip"), reg("sp"), reg("di")`,
+		Name: "reg", Help: `reg("name"): a register of the traced code (kprobe, uprobe, usdt): reg("ip"), reg("sp"), reg("di")`,
 		Kind: Value, MinArgs: 1, MaxArgs: 1,
 		Check: func(a *Args) (*types.Type, error) {
 			if a.Strs[0] == nil {
 				return nil, argErr(0, "reg() takes a register name as a string literal")
 			}
 			for _, t := range a.Targets {
-				if t.Provider.Access != probes.RegsArgs {
-					return nil, fmt.Errorf("reg() reads the registers of kprobe, kretprobe, uprobe and uretprobe probes, not of %s probes", t.Provider.Name)
+				if t.Regs == nil {
+					return nil, fmt.Errorf("reg() reads the registers of kprobe, kretprobe, uprobe, uretprobe and usdt probes, not of %s probes", t.Provider.Name)
 				}
 			}
 			if _, ok := probes.RegOffset(runtime.GOARCH, *a.Strs[0]); !ok {

@@ -40,6 +40,10 @@ const (
 	// function's arguments and, in fexit, its return value (fentry,
 	// fexit); args fields are at the slots' offsets.
 	TracingArgs
+	// USDTArgs: ctx is the traced CPU's struct pt_regs (usdt probes, which
+	// are uprobes); argN is where the probe's note says: a register, a
+	// constant or memory (Target.User.USDT).
+	USDTArgs
 )
 
 // Provider is one kind of probe.
@@ -119,8 +123,10 @@ type Target struct {
 	Spec string
 	// Args is the type of the `args` builtin (a Struct), or nil.
 	Args *types.Type
-	// NumArgs is how many of arg0..arg9 the probe offers.
-	NumArgs int
+	// NumArgs is how many of arg0..arg9 the probe offers; ArgTypes, if
+	// set, are their types (uint64 otherwise).
+	NumArgs  int
+	ArgTypes []*types.Type
 	// Category and Event name a tracepoint or raw tracepoint.
 	Category, Event string
 	// Perf is set for perf-event based probes (interval, profile, software).
@@ -161,6 +167,7 @@ func Table() []*Provider {
 		fexitProvider(),
 		uprobeProvider(),
 		uretprobeProvider(),
+		usdtProvider(),
 		intervalProvider(),
 		profileProvider(),
 		softwareProvider(),
@@ -211,8 +218,6 @@ func (r *Registry) Resolve(env *Env, raw string) ([]*Target, error) {
 
 func (r *Registry) unknownProvider(name string) error {
 	switch name {
-	case "usdt", "U":
-		return fmt.Errorf("%s probes are not supported yet", name)
 	case "hardware", "h", "watchpoint", "w", "asyncwatchpoint", "aw", "iter", "it":
 		return fmt.Errorf("%s probes are not supported yet", name)
 	}

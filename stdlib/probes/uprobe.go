@@ -40,7 +40,7 @@ type UserTarget struct {
 	// the kernel increments while the probe is attached (0: none).
 	RefCtrOffset uint64
 	// USDT holds a USDT probe's arguments (see usdt.go).
-	USDT []userbin.Arg
+	USDT []USDTArg
 	// Binary is the file's symbols (uaddr() looks names up there).
 	Binary *userbin.Binary
 }
