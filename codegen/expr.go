@@ -106,11 +106,12 @@ func (g *gen) callInt(e *ast.Call) *tmp {
 // into R1 when dst is non-nil, and emits f.
 func (g *gen) callArgsTo(e *ast.Call, f *stdlib.Func, dst *place) {
 	a := &stdlib.Args{
-		Lib:   g.c.lib,
-		Types: make([]*types.Type, len(e.Args)),
-		Ints:  make([]*int64, len(e.Args)),
-		Strs:  make([]*string, len(e.Args)),
-		Bytes: make([][]byte, len(e.Args)),
+		Lib:     g.c.lib,
+		Targets: []*probes.Target{g.target},
+		Types:   make([]*types.Type, len(e.Args)),
+		Ints:    make([]*int64, len(e.Args)),
+		Strs:    make([]*string, len(e.Args)),
+		Bytes:   make([][]byte, len(e.Args)),
 	}
 	tmps := make([]*tmp, len(e.Args))
 	bufs := make([]*place, len(e.Args))

@@ -136,6 +136,8 @@ func (g *gen) LoadArg(n int, dst asm.Register) {
 		// The register the calling convention passes argument n in, as
 		// the kprobe saw it in pt_regs.
 		g.emit(asm.LoadMem(dst, dst, int16(g.target.Regs.Args[n]), asm.DWord))
+	case probes.USDTArgs:
+		g.usdtArg(n, dst)
 	default:
 		panic("argN on a probe without raw arguments")
 	}

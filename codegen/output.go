@@ -56,6 +56,10 @@ const (
 	// called exit(): every probe but BEGIN and END then returns at once,
 	// so nothing runs between exit() and the moment the runtime detaches.
 	StateMap = "state"
+	// ProcessMap is an LRU hash of the process IDs (u32 keys) that
+	// ProcessEvent records have reported, so that each process is reported
+	// once (again only if it was evicted).
+	ProcessMap = "processes"
 )
 
 // Indexes of LostMap.
@@ -121,6 +125,11 @@ const (
 	// Options.HelperErrors, -k): Args holds its int64 return value, Helper
 	// and Pos say which call.
 	HelperErrorEvent
+	// ProcessEvent says that a process was seen for the first time by a
+	// program that records user-space addresses (ustack, usym): Args
+	// holds its ID, a uint64. The runtime records the process's memory
+	// mappings while it still runs (see gen.NoteProcess).
+	ProcessEvent
 )
 
 // Event describes one kind of ring buffer record. Every record starts with

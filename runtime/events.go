@@ -21,6 +21,11 @@ func (r *run) handle(rec []byte) error {
 		return fmt.Errorf("event record with unknown id %d", id)
 	}
 	ev := r.script.Code.Events[id]
+	if ev.Kind == codegen.ProcessEvent {
+		// Even after exit(): the process's addresses may yet be printed.
+		r.script.lib.ProcessSeen(int(r.decodeFields(rec, ev.Args)[0].(uint64)))
+		return nil
+	}
 	if r.exited && !r.inEnd {
 		// After exit(), like bpftrace, print nothing more until END runs:
 		// other CPUs may have queued records before the probes came off.

@@ -81,6 +81,22 @@ func listProbes(pattern string, verbose bool, env *probes.Env) ([]ListedProbe, e
 		add("tracepoint:"+tp.Category+":"+tp.Name, func() []string { return tracepointArgs(fs, tp) })
 	}
 	for _, prov := range reg.Providers() {
+		if prov.ListMatching != nil {
+			// Probes in files: only those of the file the pattern
+			// names, listed whole (their names may have '/', which a
+			// glob's '*' would not cross).
+			if !namesProvider(pattern, prov.Name) {
+				continue
+			}
+			names, err := prov.ListMatching(env, pattern)
+			if err != nil {
+				return nil, err
+			}
+			for _, name := range names {
+				out = append(out, ListedProbe{Name: name})
+			}
+			continue
+		}
 		if prov.List == nil {
 			continue
 		}

@@ -85,11 +85,11 @@ func (s *Script) programSpecs(c loadConfig) (progs map[string]*ebpf.ProgramSpec,
 			stdlib.ChildPIDSymbol:   int64(c.childPID),
 		})
 		specs[i] = ps
-		texts[i] = fmt.Sprintf("%d %d %q %v", ps.Type, ps.AttachType, ps.AttachTo, ps.Instructions)
 		prov := p.Target.Provider
+		texts[i] = fmt.Sprintf("%d %d %q %v", ps.Type, ps.AttachType, ps.AttachTo, ps.Instructions)
 		multiOK[i] = prov.AttachMulti != nil && prov.MultiOK(p.Target)
 		if multiOK[i] {
-			sharers[texts[i]]++
+			sharers[multiKey(prov, texts[i])]++
 		}
 	}
 	haveMulti := map[*probes.Provider]bool{}
@@ -100,7 +100,7 @@ func (s *Script) programSpecs(c loadConfig) (progs map[string]*ebpf.ProgramSpec,
 	for i, p := range s.Code.Programs {
 		prov := p.Target.Provider
 		isMulti := false
-		if multiOK[i] && sharers[texts[i]] > 1 {
+		if multiOK[i] && sharers[multiKey(prov, texts[i])] > 1 {
 			have, asked := haveMulti[prov]
 			if !asked {
 				have = prov.HaveMulti(s.env)
@@ -108,7 +108,10 @@ func (s *Script) programSpecs(c loadConfig) (progs map[string]*ebpf.ProgramSpec,
 			}
 			isMulti = have
 		}
-		key := fmt.Sprintf("%v %s", isMulti, texts[i])
+		key := "single " + texts[i]
+		if isMulti {
+			key = multiKey(prov, texts[i])
+		}
 		if name, ok := byText[key]; ok {
 			names[i] = name
 			continue
@@ -123,6 +126,14 @@ func (s *Script) programSpecs(c loadConfig) (progs map[string]*ebpf.ProgramSpec,
 		progs[name] = specs[i]
 	}
 	return progs, names, multi
+}
+
+// multiKey identifies the programs that one multi link serves: the same
+// code of the same provider. (A kprobe and a kretprobe with the same code
+// share a program attached with single links, but a multi link attaches
+// its program the one way of its provider.)
+func multiKey(prov *probes.Provider, text string) string {
+	return "multi " + prov.Name + " " + text
 }
 
 func (l *loaded) close() {

@@ -14,13 +14,22 @@ import (
 // probes that cannot be attached to one process) return at once in other
 // processes (codegen.Options.FilterPID); the perf events of profile and
 // software probes are opened for that process only; BEGIN, END and
-// interval probes are not restricted. The run ends when the process does.
+// interval probes are not restricted; uprobes, uretprobes and USDT probes
+// are attached to that process only (their files are found as the process
+// sees them: probes.Env.PID). The run ends when the process does.
 
 // forPID returns the target to attach: t, or for a run restricted to one
-// process and a profile or software probe, a copy whose perf events are
-// opened for that process.
+// process and a profile, software or user-space probe, a copy whose perf
+// events are opened for that process.
 func (r *run) forPID(t *probes.Target) *probes.Target {
 	pid := r.script.opts.PID
+	if pid != 0 && t.User != nil {
+		c := *t
+		u := *t.User
+		u.PID = pid
+		c.User = &u
+		return &c
+	}
 	if pid == 0 || t.Perf == nil || t.Provider.Name == "interval" {
 		return t
 	}

@@ -301,7 +301,7 @@ func (r *run) attachAll(ctx context.Context) error {
 			var cookies []uint64
 			for j, q := range code.Programs {
 				if r.loaded.names[j] == name {
-					ts = append(ts, q.Target)
+					ts = append(ts, r.forPID(q.Target))
 					cookies = append(cookies, r.cookie(q.Target))
 				}
 			}

@@ -102,6 +102,11 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 	if env == nil {
 		env = &probes.Env{}
 	}
+	if env.PID == 0 {
+		// Probes on user-space programs find their files as the
+		// process does.
+		env.PID = opts.PID
+	}
 	lib.SetChildCommand(opts.ChildCommand)
 	if env.Kernel == nil {
 		// One set of kernel types for fentry prototypes and for the

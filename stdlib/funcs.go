@@ -112,7 +112,7 @@ func emitStr(e Emitter, a *Args) {
 	args := a.Types
 	size := int32(a.Lib.StrSize())
 	read := asm.FnProbeReadKernelStr
-	if args[0].Kind == types.Pointer && args[0].AddrSpace == types.User {
+	if userMemory(e, args[0]) {
 		read = asm.FnProbeReadUserStr
 	}
 	if len(args) == 2 {
@@ -131,6 +131,20 @@ func emitStr(e Emitter, a *Args) {
 	}
 	e.Emit(read.Call())
 	e.CheckHelper(read)
+}
+
+// userMemory reports whether the address a value gives is in user
+// memory: a pointer says where it points; an integer is an address in the
+// probe's address space (user memory in probes on user-space programs, as
+// in bpftrace); a string argument is already in the program's memory.
+func userMemory(e Emitter, t *types.Type) bool {
+	switch {
+	case t.Kind == types.Pointer:
+		return t.AddrSpace == types.User
+	case t.IsString():
+		return false
+	}
+	return e.Target() != nil && e.Target().Space == types.User
 }
 
 // intArg checks that argument i is an integer.

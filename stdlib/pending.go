@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/gotrace/gotrace/lang/types"
-	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
 // Builtins that bpftrace has and gotrace does not have yet, or not on the
@@ -13,14 +12,8 @@ import (
 // An entry here is dropped when a real entry of the same name exists.
 
 func pendingVars() []*Var {
-	unavailable := func(name, why string) *Var {
-		return &Var{Name: name, Help: name + ": " + why, Type: func(*Library, *probes.Target) (*types.Type, error) {
-			return nil, errors.New(name + " " + why)
-		}}
-	}
-	return []*Var{
-		unavailable("ustack", "(user stacks) is not supported yet"),
-	}
+	// None at the moment: ustack, the last one, is implemented.
+	return nil
 }
 
 func pendingFuncs() []*Func {
@@ -31,6 +24,5 @@ func pendingFuncs() []*Func {
 	return []*Func{
 		unavailable("path", "(bpf_d_path in fentry probes) is not supported yet", false),
 		unavailable("override", "(changing a kprobe'd function's return value) is not supported yet", true),
-		unavailable("ustack", "(user stacks) is not supported yet", false),
 	}
 }

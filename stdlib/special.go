@@ -165,7 +165,7 @@ func specialFuncs() []*Func {
 			},
 			Emit: func(e Emitter, a *Args) {
 				read := asm.FnProbeReadKernel
-				if t := a.Types[0]; t.Kind == types.Pointer && t.AddrSpace == types.User {
+				if userMemory(e, a.Types[0]) {
 					read = asm.FnProbeReadUser
 				}
 				slot := e.TempSlot()
@@ -195,7 +195,7 @@ func specialFuncs() []*Func {
 			},
 			Emit: func(e Emitter, a *Args) {
 				read := asm.FnProbeReadKernel
-				if t := a.Types[0]; t.Kind == types.Pointer && t.AddrSpace == types.User {
+				if userMemory(e, a.Types[0]) {
 					read = asm.FnProbeReadUser
 				}
 				ok := e.Label()

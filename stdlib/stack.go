@@ -11,6 +11,7 @@ import (
 	"github.com/gotrace/gotrace/lang/types"
 	"github.com/gotrace/gotrace/runtime/kallsyms"
 	"github.com/gotrace/gotrace/stdlib/format"
+	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
 // Stack traces are taken with bpf_get_stack into the value itself: a u64
@@ -48,7 +49,9 @@ func kstackType(mode string, frames int) *types.Type {
 func stackVars() []*Var {
 	return []*Var{{
 		Name: "kstack", Help: "the kernel stack (as kstack())",
-		Type:  always(kstackType(stackModeBpftrace, defaultStackFrames)),
+		Type: func(l *Library, _ *probes.Target) (*types.Type, error) {
+			return kstackType(l.stackMode(), defaultStackFrames), nil
+		},
 		Fills: true,
 		Emit:  func(e Emitter) { emitKstack(e, defaultStackFrames) },
 	}}
@@ -59,37 +62,44 @@ func stackFuncs() []*Func {
 		Name: "kstack", Help: "kstack([mode,] [frames]): the kernel stack; mode is bpftrace (sym+off), perf or raw",
 		Kind: Value, MinArgs: 0, MaxArgs: 2, Keywords: stackModes(), Fills: true,
 		Check: func(a *Args) (*types.Type, error) {
-			mode, frames := stackModeBpftrace, defaultStackFrames
-			i := 0
-			if len(a.Types) > 0 && a.Strs[0] != nil {
-				if !slices.Contains(stackModes(), *a.Strs[0]) {
-					return nil, argErr(0, "kstack()'s mode is bpftrace, perf or raw, not %q", *a.Strs[0])
-				}
-				mode, i = *a.Strs[0], 1
+			mode, frames, err := stackArgs("kstack", a)
+			if err != nil {
+				return nil, err
 			}
-			if i < len(a.Types) {
-				if a.Ints[i] == nil || *a.Ints[i] < 1 || *a.Ints[i] > maxStackFrames {
-					return nil, argErr(i, "kstack()'s limit must be a constant number of frames from 1 to %d", maxStackFrames)
-				}
-				frames = int(*a.Ints[i])
-				i++
-			}
-			if i < len(a.Types) {
-				return nil, argErr(i, "kstack() takes a mode and then a limit: kstack(perf, 5)")
+			if !explicitMode(a) {
+				mode = a.Lib.stackMode()
 			}
 			return kstackType(mode, frames), nil
 		},
 		Emit: func(e Emitter, a *Args) {
-			// The frame count is in the type: the value's size.
-			frames := defaultStackFrames
-			for i, t := range a.Types {
-				if t.IsInt() && a.Ints[i] != nil {
-					frames = int(*a.Ints[i])
-				}
-			}
+			_, frames, _ := stackArgs("kstack", a)
 			emitKstack(e, frames)
 		},
 	}}
+}
+
+// stackArgs checks the arguments of kstack() or ustack(): an optional
+// mode (a bare word), then an optional constant number of frames.
+func stackArgs(name string, a *Args) (mode string, frames int, err error) {
+	mode, frames = stackModeBpftrace, defaultStackFrames
+	i := 0
+	if len(a.Types) > 0 && a.Strs[0] != nil {
+		if !slices.Contains(stackModes(), *a.Strs[0]) {
+			return "", 0, argErr(0, "%s()'s mode is bpftrace, perf or raw, not %q", name, *a.Strs[0])
+		}
+		mode, i = *a.Strs[0], 1
+	}
+	if i < len(a.Types) {
+		if a.Ints[i] == nil || *a.Ints[i] < 1 || *a.Ints[i] > maxStackFrames {
+			return "", 0, argErr(i, "%s()'s limit must be a constant number of frames from 1 to %d", name, maxStackFrames)
+		}
+		frames = int(*a.Ints[i])
+		i++
+	}
+	if i < len(a.Types) {
+		return "", 0, argErr(i, "%s() takes a mode and then a limit: %s(perf, 5)", name, name)
+	}
+	return mode, frames, nil
 }
 
 // emitKstack writes {bytes, frames...} to the buffer at R1 with

@@ -48,6 +48,11 @@ type Emitter interface {
 	// TempSlot returns the frame offset (from R10) of 8 bytes of stack
 	// the entry may use until it returns, e.g. as a probe_read target.
 	TempSlot() int16
+	// NoteProcess emits code that reports the current process to user
+	// space the first time it is seen, so that its memory mappings are
+	// recorded while it runs: entries whose values hold user-space
+	// addresses to name later (ustack, usym) call it. It clobbers R0..R5.
+	NoteProcess()
 	// CheckHelper follows a call of helper fn: when the script is compiled
 	// to report helper errors (-k), a negative return value in R0 is
 	// reported to the user, with the position of the call. It keeps R0
@@ -70,6 +75,11 @@ type Args struct {
 	// Lib is the library the entry belongs to, for entries that need to
 	// know about the machine (kaddr reads /proc/kallsyms).
 	Lib *Library
+	// Targets are the probes the call runs in: every target of its probe
+	// block when it is checked, the one a program is generated for when
+	// it is emitted (reg() needs registers; uaddr() looks the symbol up
+	// in the probed file).
+	Targets []*probes.Target
 }
 
 // ArgError is returned by a Check function to blame one argument.
@@ -174,6 +184,12 @@ type Library struct {
 	kernel     *btf.Kernel
 	strSize    int
 	userSyms   userSymbols
+	// defaultStackMode is how kstack and ustack print without a mode
+	// (the stack_mode setting); "" is bpftrace's.
+	defaultStackMode string
+	// noDemangle keeps C++ and Rust names mangled in user stacks and
+	// usym() (cpp_demangle = false).
+	noDemangle bool
 	// childCommand is set when a command is started for the script (-c).
 	childCommand bool
 }
@@ -184,6 +200,23 @@ func (l *Library) StrSize() int { return l.strSize }
 // SetStrSize changes StrSize (a script's max_strlen setting); the caller
 // keeps it within 1..MaxStrSize.
 func (l *Library) SetStrSize(n int) { l.strSize = n }
+
+// SetStackMode sets how kstack and ustack print when the script names no
+// mode (a script's stack_mode setting): bpftrace, perf or raw.
+func (l *Library) SetStackMode(mode string) { l.defaultStackMode = mode }
+
+// stackMode is how stacks print when the script names no mode.
+func (l *Library) stackMode() string {
+	if slices.Contains(stackModes(), l.defaultStackMode) {
+		return l.defaultStackMode
+	}
+	return stackModeBpftrace
+}
+
+// SetDemangle says whether C++ and Rust names are demangled where user
+// symbols print (a script's cpp_demangle setting; on by default, as in
+// bpftrace).
+func (l *Library) SetDemangle(on bool) { l.noDemangle = !on }
 
 // Kernel returns the kernel's types (BTF), read on first use.
 func (l *Library) Kernel() *btf.Kernel { return l.kernel }
@@ -199,13 +232,13 @@ func NewWithKernel(k *btf.Kernel) *Library {
 // New builds the library from the tables in vars.go, funcs.go and aggs.go.
 func New() *Library {
 	l := &Library{vars: map[string]*Var{}, funcs: map[string]*Func{}, formatters: map[string]*Formatter{}, kernel: btf.NewKernel(), strSize: DefaultStrSize}
-	for _, f := range slices.Concat(formatters(), userSymbolFormatters(), stackFormatters()) {
+	for _, f := range slices.Concat(formatters(), userSymbolFormatters(), stackFormatters(), ustackFormatters()) {
 		l.formatters[f.Name] = f
 	}
-	for _, v := range slices.Concat(builtinVars(), childVars(), stackVars()) {
+	for _, v := range slices.Concat(builtinVars(), childVars(), stackVars(), ustackVars()) {
 		l.vars[v.Name] = v
 	}
-	for _, f := range slices.Concat(builtinFuncs(), aggregations(), specialFuncs(), userSymbolFuncs(), stackFuncs()) {
+	for _, f := range slices.Concat(builtinFuncs(), aggregations(), specialFuncs(), userSymbolFuncs(), stackFuncs(), ustackFuncs(), []*Func{regFunc()}) {
 		l.funcs[f.Name] = f
 	}
 	for _, v := range pendingVars() {

@@ -120,7 +120,7 @@ func builtinVars() []*Var {
 			// the program's probe name table; it never calls Emit.
 		},
 		{
-			Name: "retval", Help: "return value of the traced function (kretprobe, fexit)",
+			Name: "retval", Help: "return value of the traced function (kretprobe, uretprobe, fexit)",
 			Type: func(_ *Library, t *probes.Target) (*types.Type, error) {
 				switch {
 				case t.Retval == nil:
@@ -135,10 +135,10 @@ func builtinVars() []*Var {
 			Emit: func(e Emitter) { e.LoadRetval(asm.R0) },
 		},
 		{
-			Name: "func", Help: "the traced kernel function (kprobe, kretprobe, fentry, fexit)",
+			Name: "func", Help: "the traced function (kprobe, kretprobe, fentry, fexit, uprobe, uretprobe)",
 			Type: func(_ *Library, t *probes.Target) (*types.Type, error) {
 				if t.Func == "" {
-					return nil, fmt.Errorf("func is only valid in probes on functions (kprobe, kretprobe, fentry, fexit), not in %s probes", t.Provider.Name)
+					return nil, fmt.Errorf("func is only valid in probes on functions (kprobe, kretprobe, fentry, fexit, uprobe, uretprobe), not in %s probes", t.Provider.Name)
 				}
 				// Like probe, an index into the program's probe table,
 				// printed in user space as the target's function.
@@ -152,12 +152,16 @@ func builtinVars() []*Var {
 			Name: "arg" + strconv.Itoa(n), Help: "probe argument " + strconv.Itoa(n),
 			Type: func(_ *Library, t *probes.Target) (*types.Type, error) {
 				switch {
+				case n < len(t.ArgTypes):
+					return t.ArgTypes[n], nil
 				case n < t.NumArgs:
 					return types.Uint64, nil
 				case t.NumArgs == 0 && t.Provider.NoArgN != "":
 					return nil, errors.New(t.Provider.NoArgN)
 				case t.NumArgs == 0:
 					return nil, fmt.Errorf("%s probes have no arg%d; use args to read their fields", t.Provider.Name, n)
+				case t.Provider.Access == probes.USDTArgs:
+					return nil, fmt.Errorf("%s has %d arguments: arg0..arg%d", t.Name, t.NumArgs, t.NumArgs-1)
 				case t.Regs != nil:
 					return nil, fmt.Errorf("%s probes offer arg0..arg%d, the arguments passed in registers on %s; later ones are on the stack", t.Provider.Name, t.NumArgs-1, t.Regs.Arch)
 				}

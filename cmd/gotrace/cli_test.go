@@ -252,9 +252,9 @@ BEGIN { printf("%d\n"); exit(); }
 		},
 		{
 			name: "-e unsupported probe type",
-			args: []string{"-e", `uprobe:/bin/sh:main { }`},
-			stderr: `-e:1:1: error: uprobe probes are not supported yet
-uprobe:/bin/sh:main { }
+			args: []string{"-e", `watchpoint:0x1000:8:rw { }`},
+			stderr: `-e:1:1: error: watchpoint probes are not supported yet
+watchpoint:0x1000:8:rw { }
 ^
 `,
 			status: 1,

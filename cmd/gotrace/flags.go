@@ -34,7 +34,8 @@ options:
   -c 'CMD ARGS'  run CMD once the probes are attached (they see its execve);
                  cpid is its PID, and tracing ends when it exits
   -p PID         trace process PID only (tracepoints are filtered, profile
-                 and software events opened for it); end when it exits
+                 and software events and uprobes attached to it, files found
+                 in its root); end when it exits
   --unsafe       allow functions that change the system (signal, system)
   --dry-run      load the programs and attach the probes, then exit
   --verify       load every program into the kernel's verifier, attach

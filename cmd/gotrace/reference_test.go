@@ -43,8 +43,6 @@ const (
 // have yet, and why: their examples must fail to compile (so that this
 // list is emptied as the features come).
 var notCompiled = map[string]string{
-	"uaddr":    "uaddr() needs uprobes",
-	"ustack":   "user stacks are not supported yet",
 	"path":     "path() is not supported yet",
 	"override": "override() is not supported yet",
 }

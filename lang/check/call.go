@@ -96,11 +96,12 @@ func plural(n int) string {
 
 func (c *checker) args(e *ast.Call, f *stdlib.Func) (*stdlib.Args, bool) {
 	a := &stdlib.Args{
-		Lib:   c.conf.Lib,
-		Types: make([]*types.Type, len(e.Args)),
-		Ints:  make([]*int64, len(e.Args)),
-		Strs:  make([]*string, len(e.Args)),
-		Bytes: make([][]byte, len(e.Args)),
+		Lib:     c.conf.Lib,
+		Targets: c.probe.Targets,
+		Types:   make([]*types.Type, len(e.Args)),
+		Ints:    make([]*int64, len(e.Args)),
+		Strs:    make([]*string, len(e.Args)),
+		Bytes:   make([][]byte, len(e.Args)),
 	}
 	ok := true
 	for i, arg := range e.Args {

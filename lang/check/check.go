@@ -207,6 +207,12 @@ func (c *checker) checkMixedProviders(pi *ProbeInfo, at []ast.Pos) {
 			c.errorf(at[i], "%s cannot share a block with %s", pi.Targets[0].Name, t.Name)
 			return
 		}
+		// str(arg0) reads user memory in one and kernel memory in the
+		// other: the block could not mean both.
+		if t.Space != pi.Targets[0].Space {
+			c.errorf(at[i], "%s cannot share a block with %s: addresses are in user memory in one and in kernel memory in the other; write a block for each", pi.Targets[0].Name, t.Name)
+			return
+		}
 	}
 }
 

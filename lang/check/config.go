@@ -75,9 +75,12 @@ func settings() []setting {
 		{name: "license", kind: "GPL|GPL v2|GPL and additional rights|Dual BSD/GPL|Dual MIT/GPL|Dual MPL/GPL",
 			apply: func(c *checker, _ int64, s string) { c.info.Settings.License = s }},
 		{name: "stack_mode", kind: "bpftrace|perf|raw|build_id",
-			apply: func(c *checker, _ int64, s string) { c.info.Settings.StackMode = s }},
-		{name: "cpp_demangle", kind: "bool", apply: other},
-		{name: "no_cpp_demangle", kind: "bool", apply: other},
+			apply: func(c *checker, _ int64, s string) {
+				c.info.Settings.StackMode = s
+				c.conf.Lib.SetStackMode(s)
+			}},
+		{name: "cpp_demangle", kind: "bool", apply: func(c *checker, v int64, _ string) { c.conf.Lib.SetDemangle(v != 0) }},
+		{name: "no_cpp_demangle", kind: "bool", apply: func(c *checker, v int64, _ string) { c.conf.Lib.SetDemangle(v == 0) }},
 		{name: "cache_user_symbols", kind: "per_program|per_pid|none", apply: other},
 		{name: "lazy_symbolication", kind: "bool", apply: other},
 		{name: "show_debug_info", kind: "bool", apply: other},

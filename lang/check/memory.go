@@ -75,7 +75,12 @@ func (c *checker) pointerCast(e *ast.Cast, x *types.Type) *types.Type {
 			return nil
 		}
 	}
+	// An integer cast to a pointer is an address in the probe's address
+	// space: user memory in probes on user-space programs.
 	as := types.Kernel
+	if c.target != nil {
+		as = c.target.Space
+	}
 	if x.Kind == types.Pointer {
 		as = x.AddrSpace
 	}

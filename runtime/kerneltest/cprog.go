@@ -30,3 +30,23 @@ func CompileC(t testing.TB, dir, out, source string, flags ...string) string {
 	}
 	return bin
 }
+
+// CompileCXX compiles a C++ program with g++, as CompileC compiles C:
+// source is written to dir/out.cc and built as dir/out.
+func CompileCXX(t testing.TB, dir, out, source string, flags ...string) string {
+	t.Helper()
+	gxx, err := exec.LookPath("g++")
+	if err != nil {
+		SkipOrFail(t, "g++ is needed to build a test program: %v", err)
+	}
+	src := filepath.Join(dir, out+".cc")
+	if err := os.WriteFile(src, []byte(source), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, out)
+	args := append([]string{"-O0", "-g0", "-o", bin, src}, flags...)
+	if b, err := exec.Command(gxx, args...).CombinedOutput(); err != nil {
+		t.Fatalf("g++ %v: %v\n%s", args, err, b)
+	}
+	return bin
+}

@@ -3,6 +3,7 @@ package probes
 import (
 	"github.com/gotrace/gotrace/lang/btf"
 	"github.com/gotrace/gotrace/runtime/tracefs"
+	"github.com/gotrace/gotrace/runtime/userbin"
 )
 
 // TracepointSource answers the questions providers ask about tracepoints.
@@ -25,6 +26,13 @@ type Env struct {
 	Kernel *btf.Kernel
 	// Features says what the running kernel can attach.
 	Features FeatureSource
+	// PID, if not zero, is the process a script traces (-p): probes on
+	// user-space programs find their files as that process does, in its
+	// root directory and among the libraries it has loaded.
+	PID int
+
+	// binaries are the ELF files of user probes, read once, by path.
+	binaries map[string]*userbin.Binary
 }
 
 func (e *Env) tracepoints() (TracepointSource, error) {

@@ -1,6 +1,7 @@
 // Package probes holds gotrace's probe providers: one table entry per kind of
 // probe (BEGIN/END, tracepoint, rawtracepoint, kprobe/kretprobe,
-// fentry/fexit, interval, profile, software), each in its own file.
+// fentry/fexit, uprobe/uretprobe, usdt, interval, profile, software), each
+// in its own file.
 //
 // A provider knows everything that is specific to its kind of probe: how its
 // attach points are spelled and expanded (wildcards), what context a probe of
@@ -39,6 +40,10 @@ const (
 	// function's arguments and, in fexit, its return value (fentry,
 	// fexit); args fields are at the slots' offsets.
 	TracingArgs
+	// USDTArgs: ctx is the traced CPU's struct pt_regs (usdt probes, which
+	// are uprobes); argN is where the probe's note says: a register, a
+	// constant or memory (Target.User.USDT).
+	USDTArgs
 )
 
 // Provider is one kind of probe.
@@ -94,6 +99,11 @@ type Provider struct {
 	// patterns that name it: kretprobe and fexit offer exactly the
 	// functions kprobe and fentry list.
 	ListByName bool
+	// ListMatching, if set, lists the probes that match a pattern naming
+	// this provider ("uprobe:/bin/bash:read*"): providers whose probes
+	// are in files cannot list them all, only those of the file the
+	// pattern names.
+	ListMatching func(env *Env, pattern string) ([]string, error)
 }
 
 // AttachSpec is an attach point split into its parts.
@@ -113,8 +123,10 @@ type Target struct {
 	Spec string
 	// Args is the type of the `args` builtin (a Struct), or nil.
 	Args *types.Type
-	// NumArgs is how many of arg0..arg9 the probe offers.
-	NumArgs int
+	// NumArgs is how many of arg0..arg9 the probe offers; ArgTypes, if
+	// set, are their types (uint64 otherwise).
+	NumArgs  int
+	ArgTypes []*types.Type
 	// Category and Event name a tracepoint or raw tracepoint.
 	Category, Event string
 	// Perf is set for perf-event based probes (interval, profile, software).
@@ -132,6 +144,13 @@ type Target struct {
 	// AttachTo names the kernel function a program is loaded for (fentry
 	// and fexit programs are verified against its prototype).
 	AttachTo string
+	// User is the place in a user-space program that a uprobe,
+	// uretprobe or usdt probe is attached to; nil for other probes.
+	User *UserTarget
+	// Space is the address space that integers used as addresses point
+	// into (str(arg0), buf(arg1, 8), (struct x *)arg0): user memory in
+	// probes on user-space programs, kernel memory elsewhere.
+	Space types.AddrSpace
 }
 
 // Table returns the providers gotrace knows, in the order -l lists them.
@@ -146,6 +165,9 @@ func Table() []*Provider {
 		kretprobeProvider(),
 		fentryProvider(),
 		fexitProvider(),
+		uprobeProvider(),
+		uretprobeProvider(),
+		usdtProvider(),
 		intervalProvider(),
 		profileProvider(),
 		softwareProvider(),
@@ -196,8 +218,6 @@ func (r *Registry) Resolve(env *Env, raw string) ([]*Target, error) {
 
 func (r *Registry) unknownProvider(name string) error {
 	switch name {
-	case "uprobe", "u", "uretprobe", "ur", "usdt", "U":
-		return fmt.Errorf("%s probes are not supported yet", name)
 	case "hardware", "h", "watchpoint", "w", "asyncwatchpoint", "aw", "iter", "it":
 		return fmt.Errorf("%s probes are not supported yet", name)
 	}
