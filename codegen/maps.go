@@ -283,7 +283,12 @@ func (g *gen) mapModify(target *ast.MapRef, op string, delta ast.Expr) {
 			alu = asm.ArSh
 		}
 	}
-	g.emit(alu.Reg(asm.R1, asm.R2), asm.StoreMem(asm.RFP, val.off, asm.R1, asm.DWord))
+	if alu == asm.SDiv || alu == asm.SMod {
+		g.emit(signedDivModInsns(asm.R1, asm.R2, asm.R3, asm.R4, alu == asm.SMod)...)
+	} else {
+		g.emit(alu.Reg(asm.R1, asm.R2))
+	}
+	g.emit(asm.StoreMem(asm.RFP, val.off, asm.R1, asm.DWord))
 	g.update(m, key, val, updateAny)
 	g.countIfFull(m)
 }
