@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gotrace/gotrace/runtime/kerneltest"
-	"github.com/gotrace/gotrace/runtime/vmtest"
 )
 
 // TestSignedDivision checks / and % on signed values, in every form the
@@ -59,14 +58,4 @@ func TestSignedDivision(t *testing.T) {
 	if out != want.String() {
 		t.Errorf("output differs\n--- got\n%s\n--- want\n%s", out, want.String())
 	}
-}
-
-// TestVMSignedDivision runs TestSignedDivision on the VM suite's older
-// kernel (Debian's 6.1), whose verifier has no signed division
-// instructions.
-func TestVMSignedDivision(t *testing.T) {
-	if !vmtest.InVM(t) {
-		return
-	}
-	TestSignedDivision(t)
 }
