@@ -215,6 +215,17 @@ func KernelFunctionProbesForReal(t *testing.T, feature string) {
 			runKfuncScript(t, threadMarker+c.script, w, probes, strings.ReplaceAll(c.stdout, "PORT", port), c.stdoutRe)
 		})
 	}
+	if feature == kerneltest.Kprobe {
+		// vfs_read+3 is inside its first instruction (the 5-byte call to
+		// __fentry__, or the 4-byte endbr64 before it): the kernel
+		// refuses the kprobe, after the programs were loaded.
+		t.Run("refused offset", func(t *testing.T) {
+			marker := fmt.Sprintf("refu%08x", rand.Uint32())
+			r := gotrace(t, "", "-e", fmt.Sprintf("kprobe:vfs_read+3 { @%s = count(); }", marker))
+			r.check(t, "", "gotrace: error: attaching kprobe:vfs_read+3: the kernel refused a kprobe at vfs_read+3: the offset is not at an instruction boundary, or the instruction there cannot be probed\n", 1)
+			waitUnloaded(t, "programs using map gt_"+marker, func() bpfObjects { return markedObjects(t, "gt_"+marker) })
+		})
+	}
 	kernelFunctionListings(t, feature)
 }
 
