@@ -11,6 +11,7 @@ import (
 	"github.com/gotrace/gotrace/lang/types"
 	"github.com/gotrace/gotrace/runtime/kallsyms"
 	"github.com/gotrace/gotrace/stdlib/format"
+	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
 // Stack traces are taken with bpf_get_stack into the value itself: a u64
@@ -48,7 +49,10 @@ func kstackType(mode string, frames int) *types.Type {
 func stackVars() []*Var {
 	return []*Var{{
 		Name: "kstack", Help: "the kernel stack (as kstack())",
-		Type:  always(kstackType(stackModeBpftrace, defaultStackFrames)),
+		Type: func(l *Library, _ *probes.Target) (*types.Type, error) {
+			l.kernelStacks = true
+			return kstackType(stackModeBpftrace, defaultStackFrames), nil
+		},
 		Fills: true,
 		Emit:  func(e Emitter) { emitKstack(e, defaultStackFrames) },
 	}}
@@ -59,6 +63,7 @@ func stackFuncs() []*Func {
 		Name: "kstack", Help: "kstack([mode,] [frames]): the kernel stack; mode is bpftrace (sym+off), perf or raw",
 		Kind: Value, MinArgs: 0, MaxArgs: 2, Keywords: stackModes(), Fills: true,
 		Check: func(a *Args) (*types.Type, error) {
+			a.Lib.kernelStacks = true
 			mode, frames := stackModeBpftrace, defaultStackFrames
 			i := 0
 			if len(a.Types) > 0 && a.Strs[0] != nil {

@@ -174,6 +174,10 @@ type Library struct {
 	kernel     *btf.Kernel
 	strSize    int
 	userSyms   userSymbols
+	// kernelStacks is set when a script takes kernel stacks (kstack),
+	// whose frames are named after the probes are attached (see
+	// ProbesAttached).
+	kernelStacks bool
 	// childCommand is set when a command is started for the script (-c).
 	childCommand bool
 }
