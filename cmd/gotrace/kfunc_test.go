@@ -226,6 +226,29 @@ func KernelFunctionProbesForReal(t *testing.T, feature string) {
 			waitUnloaded(t, "programs using map gt_"+marker, func() bpfObjects { return markedObjects(t, "gt_"+marker) })
 		})
 	}
+	if feature == kerneltest.Fentry {
+		// The system call wrappers have no BTF on some kernels (Debian's
+		// 6.1), and no ftrace entry: kprobes reach them, fentry cannot.
+		t.Run("function without BTF", func(t *testing.T) {
+			const fn = "__x64_sys_getppid"
+			spec, err := btf.LoadKernelSpec()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var f *btf.Func
+			if spec.TypeByName(fn, &f) == nil {
+				t.Skipf("this kernel's BTF has %s", fn)
+			}
+			want := "-e:1:1: error: fentry:" + fn + ": the kernel's BTF has no function " + fn
+			if kerneltest.HasFeature(kerneltest.Kprobe) == nil {
+				want += "; kprobes can attach to it: kprobe:" + fn + "\n"
+			}
+			r := gotrace(t, "", "-e", "fentry:"+fn+" { }")
+			if r.stdout != "" || r.status != 1 || !strings.HasPrefix(r.stderr, want) {
+				t.Errorf("got stdout %q, stderr %q, status %d; want an error beginning %q, status 1", r.stdout, r.stderr, r.status, want)
+			}
+		})
+	}
 	kernelFunctionListings(t, feature)
 }
 
