@@ -103,8 +103,9 @@ func (g *gen) aggTotal(m *Map, loadKey func(dst asm.Register)) *tmp {
 		g.emit(
 			asm.LoadMem(asm.R1, asm.RFP, acc2, asm.DWord),
 			asm.JEq.Imm(asm.R1, 0, done),
-			asm.SDiv.Reg(res.reg, asm.R1),
 		)
+		// The sum is signed: its average too.
+		g.emit(signedDivModInsns(res.reg, asm.R1, asm.R2, asm.R3, false)...)
 		g.label(done)
 	}
 	return res

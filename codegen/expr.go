@@ -267,6 +267,10 @@ func (g *gen) binary(e *ast.Binary) *tmp {
 		}
 	}
 	x := g.intExpr(e.X)
+	if op == asm.SDiv || op == asm.SMod {
+		g.signedDivMod(x, g.intExpr(e.Y), op == asm.SMod)
+		return x
+	}
 	if c, ok := g.immediate(e.Y, e.Op); ok {
 		// A constant right operand goes into the instruction: one
 		// register less, and the verifier knows the value exactly.
@@ -298,6 +302,57 @@ func (g *gen) binary(e *ast.Binary) *tmp {
 	g.label(end)
 	g.free(y)
 	return x
+}
+
+// signedDivMod computes x = x / y, or x % y, on signed values (see
+// signedDivModInsns), and frees y.
+func (g *gen) signedDivMod(x, y *tmp, mod bool) {
+	g.reg2(x, y)
+	x.pinned++
+	y.pinned++
+	s1 := g.newTmp()
+	s1.pinned++
+	s2 := g.newTmp()
+	s1.pinned--
+	y.pinned--
+	x.pinned--
+	g.emit(signedDivModInsns(g.clobber(x), g.clobber(y), s1.reg, s2.reg, mod)...)
+	g.free(s2)
+	g.free(s1)
+	g.free(y)
+}
+
+// signedDivModInsns computes dst = dst / src, or dst % src (mod), on
+// signed 64-bit values with the unsigned instructions every kernel has:
+// the signed ones (BPF_DIV and BPF_MOD with offset 1) are ISA v4, Linux
+// 6.6, and older verifiers reject them ("BPF_ALU uses reserved fields").
+// As with those instructions and in C, the quotient is truncated toward
+// zero and the remainder has the dividend's sign; dividing by zero gives
+// what they give, a quotient of 0 and the dividend as the remainder; and
+// the minimum value divided by -1 is itself. src, s1 and s2 are
+// overwritten.
+func signedDivModInsns(dst, src, s1, s2 asm.Register, mod bool) asm.Instructions {
+	insns := asm.Instructions{
+		// s1 = dst < 0 ? -1 : 0, then dst = |dst|: x ^ -1 - -1 is -x.
+		asm.Mov.Reg(s1, dst),
+		asm.ArSh.Imm(s1, 63),
+		asm.Xor.Reg(dst, s1),
+		asm.Sub.Reg(dst, s1),
+		// The same for src, with its sign in s2.
+		asm.Mov.Reg(s2, src),
+		asm.ArSh.Imm(s2, 63),
+		asm.Xor.Reg(src, s2),
+		asm.Sub.Reg(src, s2),
+	}
+	if mod {
+		// The remainder takes the dividend's sign, s1.
+		insns = append(insns, asm.Mod.Reg(dst, src))
+	} else {
+		// The quotient is negative when the signs differ.
+		insns = append(insns, asm.Div.Reg(dst, src), asm.Xor.Reg(s1, s2))
+	}
+	// Negate dst when s1 is -1.
+	return append(insns, asm.Xor.Reg(dst, s1), asm.Sub.Reg(dst, s1))
 }
 
 func compareOp(op string, signed bool) asm.JumpOp {

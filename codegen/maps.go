@@ -78,12 +78,16 @@ func (c *compiler) declareMaps() {
 // countIfFull follows a map update: when it failed for want of room
 // (anything but success or EEXIST, which only means another CPU inserted
 // the key first), it counts the loss so that the runtime can warn instead
-// of dropping updates silently.
+// of dropping updates silently. The result is compared as the int it is:
+// the verifier turns the helper call into a direct call of the map's
+// update function, which older kernels declare as returning int (6.1
+// does; later ones, long), so that there R0's upper half is not the
+// sign: -E2BIG arrives as 0xfffffff9.
 func (g *gen) countIfFull(m *Map) {
 	ok, full := g.newLabel(), g.newLabel()
 	g.emit(
-		asm.JSGE.Imm(asm.R0, 0, ok),
-		asm.JNE.Imm(asm.R0, -int32(unix.EEXIST), full),
+		asm.JSGE.Imm32(asm.R0, 0, ok),
+		asm.JNE.Imm32(asm.R0, -int32(unix.EEXIST), full),
 		asm.Ja.Label(ok),
 	)
 	g.label(full)
@@ -283,7 +287,12 @@ func (g *gen) mapModify(target *ast.MapRef, op string, delta ast.Expr) {
 			alu = asm.ArSh
 		}
 	}
-	g.emit(alu.Reg(asm.R1, asm.R2), asm.StoreMem(asm.RFP, val.off, asm.R1, asm.DWord))
+	if alu == asm.SDiv || alu == asm.SMod {
+		g.emit(signedDivModInsns(asm.R1, asm.R2, asm.R3, asm.R4, alu == asm.SMod)...)
+	} else {
+		g.emit(alu.Reg(asm.R1, asm.R2))
+	}
+	g.emit(asm.StoreMem(asm.RFP, val.off, asm.R1, asm.DWord))
 	g.update(m, key, val, updateAny)
 	g.countIfFull(m)
 }

@@ -189,10 +189,13 @@ func (g *gen) assign(s *ast.AssignStmt) {
 		rv := g.reg(v)
 		base, off := g.memRef(g.varPlace(t), asm.R1)
 		alu := compoundOp(s.Op, vt)
-		g.emit(
-			asm.LoadMem(asm.R0, base, off, asm.DWord),
-			alu.Reg(asm.R0, rv),
-		)
+		g.emit(asm.LoadMem(asm.R0, base, off, asm.DWord))
+		if alu == asm.SDiv || alu == asm.SMod {
+			// base is R1 or the frame pointer: R2 and R3 are free.
+			g.emit(signedDivModInsns(asm.R0, g.clobber(v), asm.R2, asm.R3, alu == asm.SMod)...)
+		} else {
+			g.emit(alu.Reg(asm.R0, rv))
+		}
 		g.toDeclared(t, asm.R0)
 		g.emit(asm.StoreMem(base, off, asm.R0, asm.DWord))
 		g.free(v)

@@ -195,6 +195,12 @@ func FentryForReal(t *testing.T) {
 		{name: "pointer arithmetic on an argument", script: `fentry:vfs_read /@me[tid]/ { @[(args.buf & 0) + args.count] = count(); }`,
 			workload: read3,
 			want:     "@[64]: 3\n"},
+		// The stack passes through the program and its trampoline, whose
+		// symbols exist only while they are loaded and attached: the maps
+		// print after the probes are detached.
+		{name: "kstack", script: `fentry:vfs_read /@me[tid]/ { @[kstack(3)] = count(); }`,
+			workload: read3,
+			wantRe:   `^\n\n@\[\n    bpf_prog_[0-9a-f]{16}_[A-Za-z0-9_]+\+[0-9]+\n    bpf_trampoline_[0-9]+\+[0-9]+\n    vfs_read\+[0-9]+\n\]: 3\n$`},
 	})
 }
 

@@ -31,7 +31,7 @@ func TestTools(t *testing.T) {
 			`^TIME\(ms\) +PID +ARGS$`,
 			`^\d+ +\d+ +/bin/echo hello gotrace$`,
 		}},
-		{"syscount", "getppid 50", []string{
+		{"syscount", "getppid 5000", []string{
 			`^Top 10 syscalls IDs:$`,
 			`^@syscall\[110\]: \d+$`,
 			`^@process\[gtwork\]: \d+$`,

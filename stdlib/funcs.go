@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"encoding/binary"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -76,11 +77,11 @@ func builtinFuncs() []*Func {
 				e.Emit(asm.Mov.Reg(asm.R0, asm.R2))
 				switch a.Types[0].Size {
 				case 2:
-					e.Emit(asm.BSwap(asm.R0, asm.Half))
+					e.Emit(byteSwap(asm.R0, asm.Half))
 				case 4:
-					e.Emit(asm.BSwap(asm.R0, asm.Word))
+					e.Emit(byteSwap(asm.R0, asm.Word))
 				case 8:
-					e.Emit(asm.BSwap(asm.R0, asm.DWord))
+					e.Emit(byteSwap(asm.R0, asm.DWord))
 				}
 			},
 		},
@@ -186,3 +187,18 @@ func signalNumber(a *Args) (int, error) {
 	}
 	return 0, argErr(0, "signal() takes a signal name or number, not %s", a.Types[0])
 }
+
+// byteSwap reverses the bytes of the low size bytes of dst and clears the
+// rest, as a conversion from the host's byte order to the other one: the
+// BPF_ALU END instruction every kernel has. (BPF_ALU64 END, the
+// unconditional bswap, is ISA v4, Linux 6.6: older verifiers reject it as
+// "unknown opcode d7".)
+func byteSwap(dst asm.Register, size asm.Size) asm.Instruction {
+	if hostLittleEndian {
+		return asm.HostTo(asm.BE, dst, size)
+	}
+	return asm.HostTo(asm.LE, dst, size)
+}
+
+// hostLittleEndian reports the host's byte order, which is the kernel's.
+var hostLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1

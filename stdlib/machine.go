@@ -34,6 +34,13 @@ func (m *machine) kallsyms() *kallsyms.Table {
 	return m.syms
 }
 
+// rereadKallsyms reads /proc/kallsyms again, for the symbols of BPF
+// programs and trampolines loaded since it was read.
+func (m *machine) rereadKallsyms() {
+	m.symsRead = true
+	m.syms, _ = kallsyms.Read()
+}
+
 // symbolAt names the kernel symbol containing addr, or "" if none.
 func (m *machine) symbolAt(addr uint64) string {
 	s, _, ok := m.kallsyms().At(addr)

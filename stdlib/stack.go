@@ -50,6 +50,7 @@ func stackVars() []*Var {
 	return []*Var{{
 		Name: "kstack", Help: "the kernel stack (as kstack())",
 		Type: func(l *Library, _ *probes.Target) (*types.Type, error) {
+			l.kernelStacks = true
 			return kstackType(l.stackMode(), defaultStackFrames), nil
 		},
 		Fills: true,
@@ -62,6 +63,7 @@ func stackFuncs() []*Func {
 		Name: "kstack", Help: "kstack([mode,] [frames]): the kernel stack; mode is bpftrace (sym+off), perf or raw",
 		Kind: Value, MinArgs: 0, MaxArgs: 2, Keywords: stackModes(), Fills: true,
 		Check: func(a *Args) (*types.Type, error) {
+			a.Lib.kernelStacks = true
 			mode, frames, err := stackArgs("kstack", a)
 			if err != nil {
 				return nil, err

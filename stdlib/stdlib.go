@@ -190,6 +190,10 @@ type Library struct {
 	// noDemangle keeps C++ and Rust names mangled in user stacks and
 	// usym() (cpp_demangle = false).
 	noDemangle bool
+	// kernelStacks is set when a script takes kernel stacks (kstack),
+	// whose frames are named after the probes are attached (see
+	// ProbesAttached).
+	kernelStacks bool
 	// childCommand is set when a command is started for the script (-c).
 	childCommand bool
 }

@@ -45,13 +45,20 @@ func (l *Library) ProcessSeen(pid int) {
 // attached and before events are handled. If the script names user-space
 // addresses, the mappings of every running process are recorded now, so
 // that an address can be named even when it is printed after its process
-// has exited (see package usersym for what remains out of reach).
+// has exited (see package usersym for what remains out of reach). If it
+// takes kernel stacks, the kernel's symbol table is read now: the frames
+// of fentry and fexit stacks include the BPF program and the trampoline
+// that calls it, whose symbols exist only while they are loaded and
+// attached, and maps print after the probes are detached.
 func (l *Library) ProbesAttached() {
 	if l.userSyms.used {
 		// A process that cannot be read is only named while it runs,
 		// and /proc that cannot be listed leaves every process so: it is
 		// not a reason to stop tracing.
 		_ = l.userSyms.get().SnapshotAll()
+	}
+	if l.kernelStacks {
+		l.machine.rereadKallsyms()
 	}
 }
 

@@ -120,9 +120,14 @@ func stillLoaded(t *testing.T, o bpfObjects) bpfObjects {
 }
 
 // markedObjects returns every loaded map named mapName and every loaded
-// program that uses one of those maps.
+// program that uses one of those maps. The kernel keeps the first 15 bytes
+// of a name (BPF_OBJ_NAME_LEN with its NUL), as codegen does: a longer
+// mapName is cut the same way, lest nothing ever match.
 func markedObjects(t *testing.T, mapName string) bpfObjects {
 	t.Helper()
+	if len(mapName) > bpfObjNameMax {
+		mapName = mapName[:bpfObjNameMax]
+	}
 	var o bpfObjects
 	for id := ebpf.MapID(0); ; {
 		next, err := ebpf.MapGetNextID(id)
@@ -174,6 +179,9 @@ func markedObjects(t *testing.T, mapName string) bpfObjects {
 	}
 	return o
 }
+
+// bpfObjNameMax is the longest name the kernel keeps for a BPF object.
+const bpfObjNameMax = 15
 
 // leakTimeout is how long the kernel gets to free the objects of a process
 // that has exited (it frees them asynchronously).

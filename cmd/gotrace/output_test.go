@@ -105,7 +105,7 @@ func readChunks(t *testing.T, args ...string) []chunk {
 // ends.
 func TestBuffering(t *testing.T) {
 	kerneltest.Require(t)
-	script := `interval:ms:300 { @n++;
+	script := `interval:ms:500 { @n++;
   if (@n == 1) { printf("a"); }
   if (@n == 2) { printf("b\n"); }
   if (@n == 3) { printf("c"); }

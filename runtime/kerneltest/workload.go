@@ -49,6 +49,8 @@ func Script(s string) string { return strings.ReplaceAll(s, "gtwork", Comm()) }
 //	nanosleep MS      one nanosleep(2) system call
 //	spin MS           keep the CPU busy for MS of this thread's CPU time
 //	cpu N             move to CPU N (modulo the number of CPUs)
+//	connect N PORT    listen on 127.0.0.1:PORT, make N TCP connections to it
+//	                  (connect(2) from this thread, each accepted), close all
 type Workload string
 
 // Run runs the workload as a child process: the current test binary
@@ -184,6 +186,17 @@ func perform(spec string) error {
 			if err := spinCPU(time.Duration(n) * time.Millisecond); err != nil {
 				return fmt.Errorf("workload step %q: %v", step, err)
 			}
+		case "connect":
+			if len(f) != 3 {
+				return fmt.Errorf("workload step %q: want connect N PORT", step)
+			}
+			port, err := strconv.Atoi(f[2])
+			if err != nil {
+				return fmt.Errorf("workload step %q: %v", step, err)
+			}
+			if err := connectLoopback(n, port); err != nil {
+				return fmt.Errorf("workload step %q: %w", step, err)
+			}
 		default:
 			return fmt.Errorf("unknown workload step %q", step)
 		}
@@ -201,6 +214,46 @@ func spinCPU(d time.Duration) error {
 	for time.Duration(ts.Nano()) < end {
 		if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// connectLoopback listens on 127.0.0.1:port and connects to it n times,
+// with blocking system calls on this thread (not the Go network poller, so
+// that the connect(2) calls come from the workload's thread), accepting
+// each connection before the next.
+func connectLoopback(n, port int) error {
+	addr := &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
+	ln, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(ln)
+	if err := unix.SetsockoptInt(ln, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		return err
+	}
+	if err := unix.Bind(ln, addr); err != nil {
+		return fmt.Errorf("bind 127.0.0.1:%d: %w", port, err)
+	}
+	if err := unix.Listen(ln, n); err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		c, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		err = unix.Connect(c, addr)
+		if err == nil {
+			var a int
+			if a, _, err = unix.Accept4(ln, unix.SOCK_CLOEXEC); err == nil {
+				unix.Close(a)
+			}
+		}
+		unix.Close(c)
+		if err != nil {
+			return fmt.Errorf("connect to 127.0.0.1:%d: %w", port, err)
 		}
 	}
 	return nil

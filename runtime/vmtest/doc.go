@@ -6,7 +6,8 @@
 //
 // The guest is an initramfs the harness writes itself (a newc cpio
 // archive, gzip-compressed): busybox, an init script that mounts proc,
-// sysfs, devtmpfs, tmpfs, tracefs, debugfs and bpffs, and two static Go
+// sysfs, devtmpfs, tmpfs, tracefs, debugfs and bpffs and brings up the
+// loopback interface (no other network), and two static Go
 // binaries built for each run: the calling package's test binary
 // (TestBinaryPath) and the gotrace command (GotracePath). The program's
 // stdout, stderr and exit status come back on serial ports of their own,

@@ -41,6 +41,8 @@ mount -t tmpfs tmpfs /run
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t bpf bpf /sys/fs/bpf
+# The loopback interface, for tests that connect to 127.0.0.1.
+ip link set lo up
 # Raw mode: no "\n" to "\r\n" translation, no echo.
 for tty in /dev/ttyS1 /dev/ttyS2 /dev/ttyS3; do stty -F $tty raw -echo; done
 cd /tmp

@@ -181,6 +181,7 @@ func timeout(t testing.TB, want time.Duration) time.Duration {
 // and console, and a skip in the guest skips t (or fails it under
 // GOTRACE_REQUIRE_KERNEL=1, which the guest inherits). Inside the VM it
 // returns true at once and the test body runs against the guest's kernel.
+// Under go test -v, the guest's own -v output is logged.
 //
 // The package's TestMain, if it has one, runs in the guest too; the guest
 // has no go command, so a TestMain that builds gotrace must use
@@ -205,6 +206,10 @@ func InVMWith(t testing.TB, g Guest) bool {
 	}
 	g.Args = []string{TestBinaryPath, "-test.run=" + runPattern(t.Name()), "-test.v", "-test.count=1"}
 	res := Run(t, g)
+	if testing.Verbose() {
+		// What ran in the guest (its subtests, their logs and timings).
+		t.Logf("the guest's go test -v output:\n%s", strings.TrimRight(res.Stdout, "\n"))
+	}
 	switch outcome := testOutcome(res.Stdout, t.Name()); {
 	case outcome == "PASS" && res.ExitCode == 0:
 		return false

@@ -162,7 +162,7 @@ func resolveTracing(env *Env, p *Provider, ap AttachSpec, exit bool) ([]*Target,
 			return nil, fmt.Errorf("%s matches no traceable kernel function with BTF", ap.Raw)
 		}
 	} else {
-		f, err := findTracingFunction(env, module, fn, ap.Raw)
+		f, err := findTracingFunction(env, module, fn, ap.Raw, exit)
 		if err != nil {
 			return nil, err
 		}
@@ -196,8 +196,10 @@ func resolveTracing(env *Env, p *Provider, ap AttachSpec, exit bool) ([]*Target,
 
 // findTracingFunction finds the function an fentry or fexit without
 // wildcards names: it must have BTF and, where ftrace's list can be read,
-// be traceable.
-func findTracingFunction(env *Env, module *string, fn, raw string) (tracefs.Function, error) {
+// be traceable. For a function that kprobes can reach but fentry cannot
+// (a system call's __x64_sys_ wrapper on some kernels), the error says so
+// rather than suggest a similar name.
+func findTracingFunction(env *Env, module *string, fn, raw string, exit bool) (tracefs.Function, error) {
 	fns, exact, err := env.functions().Traceable()
 	if err != nil {
 		fns = nil
@@ -211,6 +213,9 @@ func findTracingFunction(env *Env, module *string, fn, raw string) (tracefs.Func
 	if _, err := prototype(env, f.Module, f.Name); err != nil {
 		var nf *btf.NotFoundError
 		msg := fmt.Sprintf("%s: %v", raw, err)
+		if hint := kprobesReach(env, f, exit); hint != "" {
+			return f, errors.New(msg + "; " + hint)
+		}
 		if !errors.As(err, &nf) && len(fns) > 0 {
 			if s := closestFunction(fns, fn); s != "" && s != fn {
 				msg += fmt.Sprintf("; did you mean %s?", s)
@@ -222,6 +227,26 @@ func findTracingFunction(env *Env, module *string, fn, raw string) (tracefs.Func
 		return f, fmt.Errorf("%s: %s cannot be traced: ftrace does not list it in available_filter_functions (it may be inlined everywhere or marked notrace)", raw, fn)
 	}
 	return f, nil
+}
+
+// kprobesReach returns "kprobes can attach to it: kprobe:FUNC" (kretprobe
+// for fexit) when f is a function of the symbol table and the kernel has
+// kprobes, or "".
+func kprobesReach(env *Env, f tracefs.Function, exit bool) string {
+	syms, err := env.functions().Symbols()
+	if err != nil || env.features().Kprobes() != nil {
+		return ""
+	}
+	for _, s := range syms.Lookup(f.Name) {
+		if s.IsText() && s.Module == f.Module {
+			kind := "kprobe"
+			if exit {
+				kind = "kretprobe"
+			}
+			return "kprobes can attach to it: " + functionProbeName(kind, f.Module, f.Name)
+		}
+	}
+	return ""
 }
 
 // argsStruct is the type of `args` in a probe on fn: a struct whose fields

@@ -171,3 +171,40 @@ func TestSpecFunction(t *testing.T) {
 		}
 	}
 }
+
+// kprobeFeatures is a kernel with kprobes and fentry (or without kprobes).
+type kprobeFeatures struct{ kprobes error }
+
+func (f kprobeFeatures) Kprobes() error     { return f.kprobes }
+func (f kprobeFeatures) Tracing() error     { return nil }
+func (f kprobeFeatures) KprobeMulti() error { return errors.New("no kprobe-multi") }
+
+// An fentry on a function that has no BTF prototype, but that kprobes
+// reach (it is in the symbol table), says to use a kprobe where the
+// kernel has them.
+func TestFentryWithoutBTFSuggestsKprobe(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		t.Skip("no kernel BTF")
+	}
+	syms := filepath.Join(t.TempDir(), "kallsyms")
+	if err := os.WriteFile(syms, []byte("ffffffff81000000 T gotrace_no_btf\nffffffff81000100 T gotrace_after\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		spec    string
+		kprobes error
+		want    string
+	}{
+		{"fentry:gotrace_no_btf", nil, "fentry:gotrace_no_btf: the kernel's BTF has no function gotrace_no_btf; kprobes can attach to it: kprobe:gotrace_no_btf"},
+		{"fr:gotrace_no_btf", nil, "fr:gotrace_no_btf: the kernel's BTF has no function gotrace_no_btf; kprobes can attach to it: kretprobe:gotrace_no_btf"},
+		{"fentry:gotrace_no_btf", errors.New("no kprobes"), "fentry:gotrace_no_btf: the kernel's BTF has no function gotrace_no_btf"},
+	} {
+		env := testEnv(t)
+		env.Functions = &MachineFunctions{Tracefs: env.Tracepoints.(*tracefs.FS), KallsymsPath: syms}
+		env.Features = kprobeFeatures{c.kprobes}
+		_, err := NewRegistry().Resolve(env, c.spec)
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || (c.kprobes != nil) == strings.Contains(err.Error(), "kprobes can") {
+			t.Errorf("%s (kprobes: %v): error %v, want %q", c.spec, c.kprobes, err, c.want)
+		}
+	}
+}

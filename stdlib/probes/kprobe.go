@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -67,10 +68,15 @@ func kernelProbeProvider(name, alias string, ret bool) *Provider {
 	}
 	p.Attach = func(t *Target, prog *ebpf.Program, cookie uint64) (io.Closer, error) {
 		opts := &link.KprobeOptions{Offset: t.Offset, Cookie: cookie}
+		attach := link.Kprobe
 		if ret {
-			return link.Kretprobe(t.Func, prog, opts)
+			attach = link.Kretprobe
 		}
-		return link.Kprobe(t.Func, prog, opts)
+		l, err := attach(t.Func, prog, opts)
+		if err != nil {
+			return nil, refusedKprobe(t, err)
+		}
+		return l, nil
 	}
 	p.AttachMulti = func(ts []*Target, prog *ebpf.Program, cookies []uint64) (io.Closer, error) {
 		opts := link.KprobeMultiOptions{Cookies: cookies}
@@ -94,6 +100,23 @@ func kernelProbeProvider(name, alias string, ret bool) *Provider {
 		return out, nil
 	}
 	return p
+}
+
+// refusedKprobe explains the kernel's refusal of a kprobe on a function
+// that exists (Resolve found it). When the kernel refuses one (EINVAL: an
+// offset inside an instruction, a function on the kprobe blacklist or in
+// a section kprobes must not patch), cilium/ebpf tries again with the
+// name of the function's system call wrapper (__x64_FUNC) and returns
+// that second failure, "token __x64_vfs_read+0x3: not found", which
+// misleads: a not-found error is the kernel's refusal.
+func refusedKprobe(t *Target, err error) error {
+	if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if t.Offset != 0 {
+		return fmt.Errorf("the kernel refused a kprobe at %s+%d: the offset is not at an instruction boundary, or the instruction there cannot be probed", t.Func, t.Offset)
+	}
+	return fmt.Errorf("the kernel refused a kprobe on %s: kprobes may not probe it (it may be on the kernel's kprobe blacklist, /sys/kernel/debug/kprobes/blacklist)", t.Func)
 }
 
 // functionProbeName is the probe name of a kernel function: PROVIDER:FUNC
