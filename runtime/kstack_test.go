@@ -142,22 +142,7 @@ func TestKstackSameAsBpftrace(t *testing.T) {
 	// 0.17 is busy, rather than waiting for events, can be lost: repeat it
 	// until it exits.
 	time.Sleep(time.Second)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.After(30 * time.Second)
-	for stopped := false; !stopped; {
-		cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("bpftrace: %v", err)
-			}
-			stopped = true
-		case <-time.After(500 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("bpftrace did not stop on SIGINT; its output: %q", stdout.String())
-		}
-	}
+	stopBpftrace(t, cmd, stdout)
 	want := strings.TrimPrefix(stdout.String(), "Attaching 1 probe...\n")
 	if got != want {
 		t.Errorf("gotrace and bpftrace differ\n--- gotrace\n%s\n--- bpftrace\n%s", got, want)
@@ -188,4 +173,27 @@ func (w *syncWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
+}
+
+// stopBpftrace sends bpftrace SIGINT until it exits: a SIGINT that comes
+// while bpftrace 0.17 is busy, rather than waiting for events, can be lost.
+// stdout is its output, shown if it does not stop.
+func stopBpftrace(t *testing.T, cmd *exec.Cmd, stdout fmt.Stringer) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.After(30 * time.Second)
+	for {
+		cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("bpftrace: %v", err)
+			}
+			return
+		case <-time.After(500 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("bpftrace did not stop on SIGINT; its output: %q", stdout.String())
+		}
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -163,22 +162,7 @@ func TestUstackSameAsBpftrace(t *testing.T) {
 	if !strings.Contains(out.String(), "add3+0") {
 		t.Fatalf("gotrace did not name the stack:\n%s", out.String())
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.After(30 * time.Second)
-	for stopped := false; !stopped; {
-		cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("bpftrace: %v", err)
-			}
-			stopped = true
-		case <-time.After(500 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("bpftrace did not stop on SIGINT; its output: %q", stdout.String())
-		}
-	}
+	stopBpftrace(t, cmd, stdout)
 	want := strings.TrimPrefix(stdout.String(), "Attaching 1 probe...\n")
 	if got := out.String(); got != want {
 		t.Errorf("gotrace and bpftrace differ\n--- gotrace\n%q\n--- bpftrace\n%q", got, want)
