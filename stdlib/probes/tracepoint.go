@@ -22,6 +22,9 @@ func tracepointProvider() *Provider {
 		Help:     "kernel static tracepoints: tracepoint:CATEGORY:NAME",
 		ProgType: ebpf.TracePoint,
 		Access:   TracepointArgs,
+		// A wildcard's targets then share one program unless they read
+		// args (whose layouts differ): fewer programs to load.
+		Cookie: true,
 	}
 	p.Resolve = func(env *Env, ap AttachSpec) ([]*Target, error) {
 		if len(ap.Parts) != 3 || ap.Parts[1] == "" || ap.Parts[2] == "" {
@@ -51,8 +54,8 @@ func tracepointProvider() *Provider {
 		}
 		return out, nil
 	}
-	p.Attach = func(t *Target, prog *ebpf.Program, _ uint64) (io.Closer, error) {
-		return link.Tracepoint(t.Category, t.Event, prog, nil)
+	p.Attach = func(t *Target, prog *ebpf.Program, cookie uint64) (io.Closer, error) {
+		return link.Tracepoint(t.Category, t.Event, prog, &link.TracepointOptions{Cookie: cookie})
 	}
 	return p
 }
