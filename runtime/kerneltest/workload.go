@@ -58,7 +58,9 @@ type Workload string
 // RunWorkload first thing. Run waits for the child to finish.
 func (w Workload) Run() error {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), WorkloadEnv+"="+string(w), commEnv+"="+Comm())
+	// asyncpreemptoff: the Go runtime's preemption signal would interrupt
+	// a nanosleep step (EINTR), and tests count the workload's syscalls.
+	cmd.Env = append(os.Environ(), WorkloadEnv+"="+string(w), commEnv+"="+Comm(), "GODEBUG=asyncpreemptoff=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("workload %q: %v: %s", w, err, out)
