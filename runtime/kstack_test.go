@@ -118,21 +118,7 @@ func TestKstackSameAsBpftrace(t *testing.T) {
 	}`)
 	workload := kerneltest.Workload("getppid 2")
 
-	cmd := exec.Command(bpftrace, "-e", script)
-	stdout := &syncWriter{want: "Attaching", seen: make(chan struct{})}
-	cmd.Stdout = stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	select {
-	case <-stdout.seen:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("bpftrace did not attach: %q", stdout.String())
-	}
-	// bpftrace 0.17 says "Attaching" before it attaches, and a SIGINT
-	// that comes before its event loop runs is lost: give it time.
-	time.Sleep(2 * time.Second)
+	cmd, stdout := startBpftrace(t, bpftrace, "-e", script)
 	got, _, _ := runScript(t, "kstack-bpftrace.gt", script, nil, workload, 10*time.Second)
 	if !strings.Contains(got, "@[\n    ") || !strings.Contains(got, "]: 2\n") {
 		t.Fatalf("gotrace saw no stacks of the workload's two getppid calls:\n%s", got)
@@ -196,4 +182,26 @@ func stopBpftrace(t *testing.T, cmd *exec.Cmd, stdout fmt.Stringer) {
 			t.Fatalf("bpftrace did not stop on SIGINT; its output: %q", stdout.String())
 		}
 	}
+}
+
+// startBpftrace starts bpftrace with args and waits until it has
+// attached; the test kills it if it is still running at the end.
+func startBpftrace(t *testing.T, bpftrace string, args ...string) (*exec.Cmd, *syncWriter) {
+	t.Helper()
+	cmd := exec.Command(bpftrace, args...)
+	stdout := &syncWriter{want: "Attaching", seen: make(chan struct{})}
+	cmd.Stdout = stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	select {
+	case <-stdout.seen:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("bpftrace did not attach: %q", stdout.String())
+	}
+	// bpftrace 0.17 says "Attaching" before it attaches, and a SIGINT
+	// that comes before its event loop runs is lost: give it time.
+	time.Sleep(2 * time.Second)
+	return cmd, stdout
 }

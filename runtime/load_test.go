@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/gotrace/gotrace/runtime/kerneltest"
@@ -18,15 +19,7 @@ func TestVerifierRejectionNamesProbeAndLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Sabotage the program: read R9, which nothing has written.
-	prog := s.Code.Programs[0].Spec
-	for i, ins := range prog.Instructions {
-		if ins.IsBuiltinCall() && ins.Constant == int64(asm.FnRingbufReserve) {
-			bad := asm.Mov.Reg(asm.R0, asm.R9).WithMetadata(ins.Metadata)
-			prog.Instructions = append(prog.Instructions[:i:i], append([]asm.Instruction{bad}, prog.Instructions[i:]...)...)
-			break
-		}
-	}
+	sabotage(s.Code.Programs[0].Spec)
 	_, err = s.load(loadConfig{})
 	if err == nil {
 		t.Fatal("the sabotaged program loaded")
@@ -43,5 +36,17 @@ func TestVerifierRejectionNamesProbeAndLine(t *testing.T) {
 	}
 	if n := strings.Count(msg, "\n"); n > 10 {
 		t.Errorf("error has %d lines; want the verifier's last words only:\n%s", n, msg)
+	}
+}
+
+// sabotage makes prog read R9, which nothing has written, just before its
+// first ring buffer reservation, so that the verifier rejects it there.
+func sabotage(prog *ebpf.ProgramSpec) {
+	for i, ins := range prog.Instructions {
+		if ins.IsBuiltinCall() && ins.Constant == int64(asm.FnRingbufReserve) {
+			bad := asm.Mov.Reg(asm.R0, asm.R9).WithMetadata(ins.Metadata)
+			prog.Instructions = append(prog.Instructions[:i:i], append([]asm.Instruction{bad}, prog.Instructions[i:]...)...)
+			return
+		}
 	}
 }

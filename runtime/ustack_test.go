@@ -126,19 +126,7 @@ func TestUstackSameAsBpftrace(t *testing.T) {
 	target := startWaitingTarget(t, bin)
 	script := strings.ReplaceAll(`uprobe:BIN:add3 /pid == $1/ { printf("%s|%s|\n", ustack(2), ustack(perf, 2)); print(ustack(1)); }`, "BIN", bin)
 	pid := strconv.Itoa(target.cmd.Process.Pid)
-	cmd := exec.Command(bpftrace, "-e", script, pid)
-	stdout := &syncWriter{want: "Attaching", seen: make(chan struct{})}
-	cmd.Stdout = stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	select {
-	case <-stdout.seen:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("bpftrace did not attach: %q", stdout.String())
-	}
-	time.Sleep(2 * time.Second)
+	cmd, stdout := startBpftrace(t, bpftrace, "-e", script, pid)
 
 	s, err := runtime.Compile("ustack-bpftrace.gt", script, runtime.CompileOptions{Params: []string{pid}})
 	if err != nil {

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cilium/ebpf/asm"
-
 	"github.com/gotrace/gotrace/runtime/kerneltest"
 	"github.com/gotrace/gotrace/runtime/tracefs"
 	"github.com/gotrace/gotrace/stdlib/probes"
@@ -92,15 +90,7 @@ func TestVerifyReportsEachFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Sabotage BEGIN's program: read R9, which nothing has written.
-	prog := s.Code.Programs[0].Spec
-	for i, ins := range prog.Instructions {
-		if ins.IsBuiltinCall() && ins.Constant == int64(asm.FnRingbufReserve) {
-			bad := asm.Mov.Reg(asm.R0, asm.R9).WithMetadata(ins.Metadata)
-			prog.Instructions = append(prog.Instructions[:i:i], append([]asm.Instruction{bad}, prog.Instructions[i:]...)...)
-			break
-		}
-	}
+	sabotage(s.Code.Programs[0].Spec)
 	stats, err := s.Verify(VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
