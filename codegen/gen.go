@@ -24,6 +24,9 @@ type gen struct {
 	pending string  // label to put on the next instruction
 	labels  *int    // label counter, shared with the callbacks of map loops
 	pos     ast.Pos // source position being compiled, for annotations
+	// src is the annotation for pos's line, made once per line; lastSrc
+	// is the annotation in effect at the end of insns.
+	src, lastSrc *srcLine
 	// callPos is the position of the call whose table entry is emitting
 	// code, for the reports of CheckHelper.
 	callPos ast.Pos
@@ -59,7 +62,31 @@ type srcLine struct {
 	text string
 }
 
-func (s srcLine) String() string { return fmt.Sprintf("%s:%d: %s", s.file, s.line, s.text) }
+func (s *srcLine) String() string { return fmt.Sprintf("%s:%d: %s", s.file, s.line, s.text) }
+
+// srcLineAt returns the annotation for the line being compiled, or nil
+// when there is none.
+func (g *gen) srcLineAt() *srcLine {
+	if !g.pos.IsValid() {
+		return nil
+	}
+	if g.src == nil || g.src.line != g.pos.Line {
+		g.src = &srcLine{g.c.src.Name, g.pos.Line, g.c.src.Line(g.pos.Line)}
+	}
+	return g.src
+}
+
+// SourceOf returns the script line instruction i of insns came from: the
+// annotation of the nearest instruction at or before it that has one. The
+// code generator annotates only the first instruction of each line's run.
+func SourceOf(insns asm.Instructions, i int) fmt.Stringer {
+	for ; i >= 0 && i < len(insns); i-- {
+		if src := insns[i].Source(); src != nil {
+			return src
+		}
+	}
+	return nil
+}
 
 // at sets the source position for the instructions that follow.
 func (g *gen) at(p ast.Pos) {
@@ -81,8 +108,18 @@ func (g *gen) emit(insns ...asm.Instruction) {
 			}
 			g.pending = ""
 		}
-		if g.pos.IsValid() && ins.Source() == nil {
-			ins = ins.WithSource(srcLine{g.c.src.Name, g.pos.Line, g.c.src.Line(g.pos.Line)})
+		if ins.Source() == nil {
+			// Only the first instruction of a line's run carries the
+			// line: annotating each one cost a quarter of the code
+			// generator's time on large scripts. Readers take an
+			// instruction's line from the nearest annotated one before
+			// it (see SourceOf).
+			if src := g.srcLineAt(); src != nil && src != g.lastSrc {
+				ins = ins.WithSource(src)
+				g.lastSrc = src
+			}
+		} else {
+			g.lastSrc = nil
 		}
 		g.insns = append(g.insns, ins)
 	}

@@ -15,7 +15,7 @@ const funcPrefix = "cb_"
 // start of a function when a program has subprograms, so only function
 // symbols may remain; jumps within a function are resolved here instead.
 func resolveJumps(insns asm.Instructions) (asm.Instructions, error) {
-	at := map[string]int{}
+	at := make(map[string]int, len(insns)/4)
 	pos := 0
 	for _, ins := range insns {
 		if sym := ins.Symbol(); sym != "" && !strings.HasPrefix(sym, funcPrefix) {
@@ -53,7 +53,7 @@ func resolveJumps(insns asm.Instructions) (asm.Instructions, error) {
 // instructions. Paths start at the program's first instruction and at
 // every function symbol; jumps are still by label here.
 func dropUnreachable(insns asm.Instructions) asm.Instructions {
-	labels := map[string]int{}
+	labels := make(map[string]int, len(insns)/4)
 	for i, ins := range insns {
 		if sym := ins.Symbol(); sym != "" {
 			labels[sym] = i
@@ -86,11 +86,23 @@ func dropUnreachable(insns asm.Instructions) asm.Instructions {
 		}
 		work = append(work, i+1)
 	}
-	out := insns[:0:0]
+	out := make(asm.Instructions, 0, len(insns))
+	var dropped fmt.Stringer // the line of a dropped run's first instruction
 	for i, ins := range insns {
-		if reached[i] {
-			out = append(out, ins)
+		if !reached[i] {
+			if src := ins.Source(); src != nil {
+				dropped = src
+			}
+			continue
 		}
+		if src := ins.Source(); src != nil {
+			dropped = nil
+		} else if dropped != nil {
+			// The run's annotation was on a dropped instruction.
+			ins = ins.WithSource(dropped)
+			dropped = nil
+		}
+		out = append(out, ins)
 	}
 	return out
 }

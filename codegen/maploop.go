@@ -85,8 +85,8 @@ func funcInfo(name string, params int, main bool) *btf.Func {
 func (g *gen) mapLen(m *Map) *tmp {
 	fn := funcPrefix + g.newLabel()
 	ret := asm.Mov.Imm(asm.R0, 0).WithSymbol(fn)
-	if g.pos.IsValid() {
-		ret = ret.WithSource(srcLine{g.c.src.Name, g.pos.Line, g.c.src.Line(g.pos.Line)})
+	if src := g.srcLineAt(); src != nil {
+		ret = ret.WithSource(src)
 	}
 	g.subprogs = append(g.subprogs, btf.WithFuncMetadata(ret, funcInfo(fn, 4, false)), asm.Return())
 	g.forEachMapElem(m, fn)

@@ -218,9 +218,9 @@ func sourceOfRejection(insns asm.Instructions, log []string) string {
 		return ""
 	}
 	off := 0
-	for _, ins := range insns {
+	for i, ins := range insns {
 		if off >= at {
-			if src := ins.Source(); src != nil {
+			if src := codegen.SourceOf(insns, i); src != nil {
 				return src.String()
 			}
 			return ""

@@ -35,23 +35,39 @@ type sexp struct {
 	kids []*sexp
 }
 
-func (s *sexp) flat() string {
-	if len(s.kids) == 0 {
-		return "(" + s.head + ")"
-	}
-	var b strings.Builder
-	b.WriteString("(" + s.head)
+// writeFlat writes the node on one line.
+func (s *sexp) writeFlat(b *strings.Builder) {
+	b.WriteString("(")
+	b.WriteString(s.head)
 	for _, k := range s.kids {
 		b.WriteByte(' ')
-		b.WriteString(k.flat())
+		k.writeFlat(b)
 	}
 	b.WriteByte(')')
-	return b.String()
+}
+
+// fits reports whether the node written on one line takes at most width
+// columns. It stops counting once over, so that deciding costs no more
+// than the line it is about.
+func (s *sexp) fits(width int) bool {
+	return s.flatWidth(width) <= width
+}
+
+// flatWidth is the node's one-line width, or some number over limit.
+func (s *sexp) flatWidth(limit int) int {
+	n := len(s.head) + 2
+	for _, k := range s.kids {
+		if n > limit {
+			return n
+		}
+		n += 1 + k.flatWidth(limit-n-1)
+	}
+	return n
 }
 
 func (s *sexp) write(b *strings.Builder, indent int) {
-	if f := s.flat(); indent+len(f) <= dumpWidth || len(s.kids) == 0 {
-		b.WriteString(f)
+	if len(s.kids) == 0 || s.fits(dumpWidth-indent) {
+		s.writeFlat(b)
 		return
 	}
 	b.WriteString("(" + s.head)

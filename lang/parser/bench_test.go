@@ -1,8 +1,10 @@
 package parser
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,5 +85,26 @@ func TestParseSpeed(t *testing.T) {
 	t.Logf("first Parse (with grammar build): %v; then %v per Parse", first, each)
 	if each > 20*time.Millisecond {
 		t.Errorf("Parse takes %v on a one-line script", each)
+	}
+}
+
+// BenchmarkParseLarge parses a 5,000-line script of 50 probes, the shape of
+// the benchmark suite's compile measurement (issue 7).
+func BenchmarkParseLarge(b *testing.B) {
+	var sb strings.Builder
+	for p := range 50 {
+		sb.WriteString("tracepoint:raw_syscalls:sys_enter {\n")
+		for i := range 98 {
+			fmt.Fprintf(&sb, "\tif (args->id == %d) { @c[%d] = count(); }\n", p*98+i, i%64)
+		}
+		sb.WriteString("}\n")
+	}
+	text := sb.String()
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("large.bt", text); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

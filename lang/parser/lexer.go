@@ -169,14 +169,19 @@ func (lexDef) LexString(filename, s string) (lexer.Lexer, error) {
 	return &tokenStream{toks: res.toks}, nil
 }
 
-// tokenStream hands out an already scanned token slice.
+// tokenStream hands out an already scanned token slice, which ends with
+// the EOF token unless eof is set (a part of a script, see parts.go).
 type tokenStream struct {
 	toks []lexer.Token
 	i    int
+	eof  lexer.Token
 }
 
 func (t *tokenStream) Next() (lexer.Token, error) {
 	if t.i >= len(t.toks) {
+		if t.eof.EOF() {
+			return t.eof, nil
+		}
 		return t.toks[len(t.toks)-1], nil // the EOF token
 	}
 	tok := t.toks[t.i]
@@ -224,7 +229,7 @@ type scanner struct {
 // tokInvalid token at the error position and is returned in the result.
 func scan(file, src string, exprOnly bool) *scanResult {
 	s := &scanner{file: file, src: src, line: 1, exprOnly: exprOnly}
-	s.toks = make([]lexer.Token, 0, len(src)/3+2)
+	s.toks = make([]lexer.Token, 0, len(src)/2+2) // about 2.5 bytes a token in code
 	if !exprOnly && strings.HasPrefix(src, "#!") {
 		for s.pos < len(src) && src[s.pos] != '\n' {
 			s.pos++

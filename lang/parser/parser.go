@@ -1,7 +1,7 @@
 // Package parser turns the text of a gotrace (bpftrace-compatible) script
 // into the syntax tree of package lang/ast.
 //
-// It works in four layers, one file each:
+// It works in layers:
 //
 //   - lexer.go: a hand-written, context-sensitive lexer. bpftrace cannot be
 //     tokenized without knowing where you are: at the top level
@@ -15,6 +15,12 @@
 //     operand/operator list, and optional ';' separators are checked later,
 //     so the grammar stays small and every error is found at the first token
 //     that cannot fit.
+//   - exprparse.go, stmtparse.go: expressions and statements, most of a
+//     script, are read by hand from the same tokens into the same parse
+//     tree, since participle's trial of alternatives made large scripts
+//     slow to parse; participle still parses the rarer forms and every
+//     statement or expression with a syntax error, and reports the error.
+//     parts.go parses a large script's top-level items on all CPUs.
 //   - convert.go: turns the participle parse tree into lang/ast nodes,
 //     applying C operator precedence, and reports the errors that are
 //     easier to find on the tree (a missing ';', a bad assignment target).
@@ -37,27 +43,36 @@ import (
 	"github.com/gotrace/gotrace/lang/diag"
 )
 
-// grammars holds the participle parsers for a whole program and for a lone
-// expression. Both share one grammar.
+// grammars holds the participle parsers: for a whole program, for a lone
+// expression, for an operand and for a statement (see exprparse.go and
+// stmtparse.go for the last three).
 type grammars struct {
 	program *participle.Parser[program]
-	expr    *participle.Parser[expr]
+	expr    *participle.Parser[exprGrammar]
+	primary *participle.Parser[primary]
+	item    *participle.Parser[itemGrammar]
 }
 
 // buildGrammars builds the participle parsers; it runs once.
 var buildGrammars = sync.OnceValues(func() (*grammars, error) {
-	p, err := participle.Build[program](
-		participle.Lexer(lexDef{}),
-		participle.UseLookahead(0),
-	)
+	opts := []participle.Option{participle.Lexer(lexDef{}), participle.UseLookahead(0)}
+	p, err := participle.Build[program](opts...)
 	if err != nil {
 		return nil, err
 	}
-	e, err := participle.ParserForProduction[expr](p)
+	e, err := participle.Build[exprGrammar](opts...)
 	if err != nil {
 		return nil, err
 	}
-	return &grammars{program: p, expr: e}, nil
+	prim, err := participle.ParserForProduction[primary](e)
+	if err != nil {
+		return nil, err
+	}
+	it, err := participle.Build[itemGrammar](opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &grammars{program: p, expr: e, primary: prim, item: it}, nil
 })
 
 // Parse parses a script. name is what errors show ("-e" or a file path).
@@ -84,12 +99,12 @@ func Parse(name, text string) (*ast.Program, error) {
 func ParseExpr(name, text string) (ast.Expr, error) {
 	src := &diag.Source{Name: name, Text: text}
 	errs := &diag.List{Src: src}
-	tree := parseTree[expr](errs, name, text, true, func(g *grammars) *participle.Parser[expr] { return g.expr })
+	tree := parseTree[exprGrammar](errs, name, text, true, func(g *grammars) *participle.Parser[exprGrammar] { return g.expr })
 	if tree == nil {
 		return nil, errs.Err()
 	}
 	c := &converter{errs: errs}
-	x := c.expr(tree)
+	x := c.expr((*expr)(tree))
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -113,6 +128,11 @@ func parseTree[G any](errs *diag.List, name, text string, exprOnly bool, pick fu
 		return nil
 	}
 	res := scan(name, text, exprOnly)
+	if p, ok := any(pick(g)).(*participle.Parser[program]); ok && res.err == nil {
+		if tree := parseInParts(p, res.toks); tree != nil {
+			return any(tree).(*G)
+		}
+	}
 	peek, err := lexer.Upgrade(&tokenStream{toks: res.toks})
 	if err != nil {
 		errs.Add(ast.Pos{}, "internal parser error: %v", err)
