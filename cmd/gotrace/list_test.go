@@ -35,6 +35,23 @@ func tracefsRoot(t *testing.T) string {
 // directory of tracefs that can be enabled (has an "enable" file), read
 // directly from the filesystem, sorted by category and then by name (so
 // fib:* comes before fib6:*).
+// rawTracepoints lists the raw tracepoints of the tracepoints tps, as -l
+// should: every tracepoint but the syscalls:* events (which the syscall
+// tracing code makes from raw_syscalls), each name once.
+func rawTracepoints(tps []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, tp := range tps {
+		parts := strings.Split(tp, ":")
+		if parts[1] == "syscalls" || seen[parts[2]] {
+			continue
+		}
+		seen[parts[2]] = true
+		out = append(out, "rawtracepoint:"+parts[1]+":"+parts[2])
+	}
+	return out
+}
+
 func kernelTracepoints(t *testing.T) []string {
 	t.Helper()
 	events := filepath.Join(tracefsRoot(t), "events")
@@ -194,13 +211,14 @@ func kernelFunctionProbes(t *testing.T) []string {
 func TestList(t *testing.T) {
 	kerneltest.Require(t)
 	tps := kernelTracepoints(t)
-	all := slices.Concat([]string{"BEGIN", "END"}, softwareEvents, tps, kernelFunctionProbes(t))
+	raw := rawTracepoints(tps)
+	all := slices.Concat([]string{"BEGIN", "END"}, softwareEvents, tps, raw, kernelFunctionProbes(t))
 
 	openTPs := filter(tps, glob("tracepoint:syscalls:sys_enter_open*"))
 	if len(openTPs) < 2 || !slices.Contains(openTPs, "tracepoint:syscalls:sys_enter_openat") {
 		t.Fatalf("tracefs has unexpected syscalls:sys_enter_open* events: %q", openTPs)
 	}
-	schedSwitch := filter(tps, func(n string) bool { return strings.Contains(n, "sched_switch") })
+	schedSwitch := filter(slices.Concat(tps, raw), func(n string) bool { return strings.Contains(n, "sched_switch") })
 	if !slices.Contains(schedSwitch, "tracepoint:sched:sched_switch") {
 		t.Fatalf("tracefs has no sched:sched_switch: %q", schedSwitch)
 	}
@@ -217,6 +235,8 @@ func TestList(t *testing.T) {
 		{"substring", []string{"-l", "sched_switch"}, schedSwitch, "tracepoint:sched:sched_switch"},
 		{"substring over providers", []string{"-l", "clock"}, filter(all, func(n string) bool { return strings.Contains(n, "clock") }), "software:cpu-clock:"},
 		{"category glob", []string{"-l", "tracepoint:sched:*"}, filter(tps, glob("tracepoint:sched:*")), "tracepoint:sched:sched_switch"},
+		{"rawtracepoints", []string{"-l", "rawtracepoint:*"}, raw, "rawtracepoint:sched:sched_switch"},
+		{"rawtracepoint alias", []string{"-l", "rt:sched:sched_s*"}, filter(raw, glob("rawtracepoint:sched:sched_s*")), "rawtracepoint:sched:sched_switch"},
 		{"software", []string{"-l", "software:*"}, softwareEvents, "software:page-faults:"},
 		{"software alias", []string{"-l", "s:*"}, softwareEvents, "software:page-faults:"},
 		{"software substring", []string{"-l", "faults"}, filter(softwareEvents, func(n string) bool { return strings.Contains(n, "faults") }), "software:major-faults:"},

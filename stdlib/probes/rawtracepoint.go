@@ -3,6 +3,7 @@ package probes
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -77,5 +78,37 @@ func rawTracepointProvider() *Provider {
 	p.Attach = func(t *Target, prog *ebpf.Program, _ uint64) (io.Closer, error) {
 		return link.AttachRawTracepoint(link.RawTracepointOptions{Name: t.Event, Program: prog})
 	}
+	p.List = func(env *Env) ([]string, error) {
+		targets, err := p.Resolve(env, AttachSpec{Raw: "rawtracepoint:*:*", Parts: []string{"rawtracepoint", "*", "*"}})
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, len(targets))
+		for i, t := range targets {
+			names[i] = t.Name
+		}
+		return names, nil
+	}
+	p.Describe = func(env *Env, name string) ([]string, error) {
+		return rawTracepointArgs(env, name[strings.LastIndexByte(name, ':')+1:])
+	}
 	return p
+}
+
+// rawTracepointArgs declares what arg0, arg1, ... of a raw tracepoint are,
+// as C does. The kernel's BTF has them as the parameters of the
+// tracepoint's BPF stub, __bpf_trace_NAME, after its first (the
+// tracepoint's private data).
+func rawTracepointArgs(env *Env, event string) ([]string, error) {
+	fn, err := env.kernel().Func("__bpf_trace_" + event)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for i, prm := range fn.Params {
+		if i > 0 {
+			lines = append(lines, fmt.Sprintf("%s %s", prm.C, prm.Name))
+		}
+	}
+	return lines, nil
 }
