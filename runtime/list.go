@@ -39,12 +39,13 @@ func ListProbesVerbose(pattern string) ([]ListedProbe, error) {
 	return listProbes(pattern, true, &probes.Env{})
 }
 
-// listProbes lists BEGIN and END, software events, tracepoints, and the
-// probes of providers that list themselves (kernel functions), in that
-// order. Kernel functions are read only when the pattern can match them:
-// the list is long. Those of a kind of probe the kernel cannot attach are
-// left out, and a pattern that names such a provider is an error that says
-// what is missing.
+// listProbes lists BEGIN and END, software and hardware events,
+// tracepoints, and the probes of providers that list themselves (kernel
+// functions, and the functions and USDT probes of the file a pattern
+// names), in that order. Kernel functions are read only when the pattern
+// can match them: the list is long. Those of a kind of probe the kernel
+// cannot attach are left out, and a pattern that names such a provider is
+// an error that says what is missing.
 func listProbes(pattern string, verbose bool, env *probes.Env) ([]ListedProbe, error) {
 	if _, err := path.Match(pattern, ""); err != nil {
 		return nil, fmt.Errorf("bad pattern %q: %v", pattern, err)
@@ -67,6 +68,12 @@ func listProbes(pattern string, verbose bool, env *probes.Env) ([]ListedProbe, e
 	}
 	for _, ev := range perf.SoftwareEvents() {
 		add("software:"+ev.Name+":", nil)
+	}
+	// Hardware events are listed whether or not the CPU has counters for
+	// them, as bpftrace lists them: the names are what the provider
+	// accepts, and attaching one says what the machine lacks.
+	for _, ev := range perf.HardwareEvents() {
+		add("hardware:"+ev.Name+":", nil)
 	}
 	fs, err := tracefs.Open()
 	if err != nil {

@@ -91,6 +91,22 @@ var softwareEvents = []string{
 	"software:task-clock:",
 }
 
+// hardwareEvents are the perf hardware events gotrace offers, as -l lists
+// them (the set bpftrace documents): listed whether or not the CPU has
+// counters.
+var hardwareEvents = []string{
+	"hardware:backend-stalls:",
+	"hardware:branch-instructions:",
+	"hardware:branch-misses:",
+	"hardware:bus-cycles:",
+	"hardware:cache-misses:",
+	"hardware:cache-references:",
+	"hardware:cpu-cycles:",
+	"hardware:frontend-stalls:",
+	"hardware:instructions:",
+	"hardware:ref-cycles:",
+}
+
 func lines(names []string) string {
 	if len(names) == 0 {
 		return ""
@@ -194,7 +210,7 @@ func kernelFunctionProbes(t *testing.T) []string {
 func TestList(t *testing.T) {
 	kerneltest.Require(t)
 	tps := kernelTracepoints(t)
-	all := slices.Concat([]string{"BEGIN", "END"}, softwareEvents, tps, kernelFunctionProbes(t))
+	all := slices.Concat([]string{"BEGIN", "END"}, softwareEvents, hardwareEvents, tps, kernelFunctionProbes(t))
 
 	openTPs := filter(tps, glob("tracepoint:syscalls:sys_enter_open*"))
 	if len(openTPs) < 2 || !slices.Contains(openTPs, "tracepoint:syscalls:sys_enter_openat") {
@@ -220,6 +236,11 @@ func TestList(t *testing.T) {
 		{"software", []string{"-l", "software:*"}, softwareEvents, "software:page-faults:"},
 		{"software alias", []string{"-l", "s:*"}, softwareEvents, "software:page-faults:"},
 		{"software substring", []string{"-l", "faults"}, filter(softwareEvents, func(n string) bool { return strings.Contains(n, "faults") }), "software:major-faults:"},
+		{"hardware", []string{"-l", "hardware:*"}, hardwareEvents, "hardware:cpu-cycles:"},
+		{"hardware alias", []string{"-l", "h:*"}, hardwareEvents, "hardware:cache-misses:"},
+		{"hardware glob", []string{"-l", "hardware:cache-*"}, []string{"hardware:cache-misses:", "hardware:cache-references:"}, "hardware:cache-misses:"},
+		{"hardware verbose", []string{"-lv", "hardware:branch*"}, []string{"hardware:branch-instructions:", "hardware:branch-misses:"}, "hardware:branch-misses:"},
+		{"substring cycles", []string{"-l", "cycles"}, filter(all, func(n string) bool { return strings.Contains(n, "cycles") }), "hardware:ref-cycles:"},
 		{"BEGIN", []string{"-l", "BEGIN"}, []string{"BEGIN"}, "BEGIN"},
 		{"everything", []string{"-l"}, all, "END"},
 		{"no match", []string{"-l", "tracepoint:no_such_category_xyz:*"}, nil, ""},
