@@ -11,9 +11,10 @@ import (
 	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
-// ListedProbe is one probe -l lists: its name and, for -lv, its arguments
-// as C declarations ("struct sock * sk"), for the kinds of probes whose
-// arguments have names and types (tracepoints, fentry, fexit).
+// ListedProbe is one probe -l lists: its name and, for -lv, its arguments:
+// as C declarations ("struct sock * sk") for the kinds of probes whose
+// arguments have names and types (tracepoints, fentry, fexit), and for
+// USDT probes the type and place of each ("arg0: int32 (-4@%edi)").
 type ListedProbe struct {
 	Name string
 	Args []string
@@ -100,7 +101,11 @@ func listProbes(pattern string, verbose bool, env *probes.Env) ([]ListedProbe, e
 				return nil, err
 			}
 			for _, name := range names {
-				out = append(out, ListedProbe{Name: name})
+				p := ListedProbe{Name: name}
+				if verbose && prov.Describe != nil {
+					p.Args, _ = prov.Describe(env, name)
+				}
+				out = append(out, p)
 			}
 			continue
 		}

@@ -46,7 +46,7 @@ options:
   -l [PATTERN]   list probes matching PATTERN (tracepoints, kprobes, fentry,
                  software and hardware events; the uprobes and usdt probes
                  of the file the pattern names); with -v, their arguments
-                 (-lv 'fentry:tcp_connect')
+                 (-lv 'fentry:tcp_connect', -lv 'usdt:/usr/bin/python3:*')
   --info         print what the kernel supports (probe kinds, program and
                  map types, helpers, BTF)
   -V, --version  print the version
