@@ -153,6 +153,8 @@ type countedEvent struct {
 	defaultCount uint64
 }
 
+// softwareEvents and hardwareEvents are the events of perf's two tables,
+// as resolveCounted takes them.
 func softwareEvents() []countedEvent {
 	var out []countedEvent
 	for _, ev := range perf.SoftwareEvents() {
