@@ -13,7 +13,9 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/gotrace/gotrace/runtime/perf"
 	"github.com/gotrace/gotrace/runtime/tracefs"
+	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
 // WriteInfo writes what gotrace finds out about the kernel (--info): the
@@ -56,6 +58,7 @@ func WriteInfo(w io.Writer) error {
 	probe("tracepoint", errors.Join(features.HaveProgramType(ebpf.TracePoint), tracefsErr(tracefsState)))
 	probe("rawtracepoint", features.HaveProgramType(ebpf.RawTracepoint))
 	probe("interval, profile, software", errors.Join(features.HaveProgramType(ebpf.PerfEvent), pmuErr("software")))
+	probe("hardware", errors.Join(features.HaveProgramType(ebpf.PerfEvent), hardwareErr()))
 	probe("kprobe, kretprobe", errors.Join(features.HaveProgramType(ebpf.Kprobe), kprobeErr()))
 	probe("fentry, fexit", haveFentry())
 	probe("uprobe, uretprobe, usdt (kernel support)", errors.Join(features.HaveProgramType(ebpf.Kprobe), pmuErr("uprobe")))
@@ -131,6 +134,18 @@ func pmuErr(name string) error {
 		return fmt.Errorf("no %s perf event source", name)
 	}
 	return nil
+}
+
+// hardwareErr is an error unless the CPU's performance counters can
+// sample cpu-cycles, which every PMU counts.
+func hardwareErr() error {
+	ev, _ := perf.LookupHardware("cpu-cycles")
+	err := (&probes.MachineFeatures{}).Hardware(ev)
+	var mf *probes.MissingFeature
+	if errors.As(err, &mf) {
+		return errors.New(mf.Why)
+	}
+	return err
 }
 
 // kprobeErr is an error unless kprobes can be created, through the kprobe

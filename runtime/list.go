@@ -11,9 +11,10 @@ import (
 	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
-// ListedProbe is one probe -l lists: its name and, for -lv, its arguments
-// as C declarations ("struct sock * sk"), for the kinds of probes whose
-// arguments have names and types (tracepoints, fentry, fexit).
+// ListedProbe is one probe -l lists: its name and, for -lv, its arguments:
+// as C declarations ("struct sock * sk") for the kinds of probes whose
+// arguments have names and types (tracepoints, fentry, fexit), and for
+// USDT probes the type and place of each ("arg0: int32 (-4@%edi)").
 type ListedProbe struct {
 	Name string
 	Args []string
@@ -39,12 +40,13 @@ func ListProbesVerbose(pattern string) ([]ListedProbe, error) {
 	return listProbes(pattern, true, &probes.Env{})
 }
 
-// listProbes lists BEGIN and END, software events, tracepoints, and the
-// probes of providers that list themselves (kernel functions), in that
-// order. Kernel functions are read only when the pattern can match them:
-// the list is long. Those of a kind of probe the kernel cannot attach are
-// left out, and a pattern that names such a provider is an error that says
-// what is missing.
+// listProbes lists BEGIN and END, software and hardware events,
+// tracepoints, and the probes of providers that list themselves (kernel
+// functions, and the functions and USDT probes of the file a pattern
+// names), in that order. Kernel functions are read only when the pattern
+// can match them: the list is long. Those of a kind of probe the kernel
+// cannot attach are left out, and a pattern that names such a provider is
+// an error that says what is missing.
 func listProbes(pattern string, verbose bool, env *probes.Env) ([]ListedProbe, error) {
 	if _, err := path.Match(pattern, ""); err != nil {
 		return nil, fmt.Errorf("bad pattern %q: %v", pattern, err)
@@ -67,6 +69,12 @@ func listProbes(pattern string, verbose bool, env *probes.Env) ([]ListedProbe, e
 	}
 	for _, ev := range perf.SoftwareEvents() {
 		add("software:"+ev.Name+":", nil)
+	}
+	// Hardware events are listed whether or not the CPU has counters for
+	// them, as bpftrace lists them: the names are what the provider
+	// accepts, and attaching one says what the machine lacks.
+	for _, ev := range perf.HardwareEvents() {
+		add("hardware:"+ev.Name+":", nil)
 	}
 	fs, err := tracefs.Open()
 	if err != nil {
@@ -93,7 +101,11 @@ func listProbes(pattern string, verbose bool, env *probes.Env) ([]ListedProbe, e
 				return nil, err
 			}
 			for _, name := range names {
-				out = append(out, ListedProbe{Name: name})
+				p := ListedProbe{Name: name}
+				if verbose && prov.Describe != nil {
+					p.Args, _ = prov.Describe(env, name)
+				}
+				out = append(out, p)
 			}
 			continue
 		}

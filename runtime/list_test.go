@@ -6,15 +6,18 @@ import (
 	"testing"
 
 	"github.com/gotrace/gotrace/runtime/kerneltest"
+	"github.com/gotrace/gotrace/runtime/perf"
 	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
-// fakeFeatures is a kernel that has kprobes and fentry, or lacks them.
+// fakeFeatures is a kernel that has kprobes, fentry and hardware
+// counters, or lacks them.
 type fakeFeatures struct{ missing error }
 
-func (f fakeFeatures) Kprobes() error     { return f.missing }
-func (f fakeFeatures) Tracing() error     { return f.missing }
-func (f fakeFeatures) KprobeMulti() error { return f.missing }
+func (f fakeFeatures) Kprobes() error                    { return f.missing }
+func (f fakeFeatures) Tracing() error                    { return f.missing }
+func (f fakeFeatures) KprobeMulti() error                { return f.missing }
+func (f fakeFeatures) Hardware(perf.HardwareEvent) error { return f.missing }
 
 // Listing kernel function probes, against testdata's function list and the
 // running kernel's BTF, on a kernel that has kprobes and fentry (faked: the

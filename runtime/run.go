@@ -255,17 +255,18 @@ func (r *run) runOnce(begin bool) error {
 }
 
 // preflight asks each provider whether the running kernel can attach its
-// probes at all, before anything is loaded, so that a kernel without
-// kprobes (or fentry) fails with one line naming what is missing, having
-// run nothing (BEGIN included) and left nothing behind. This is not a
-// check of the script: the same script is fine on a kernel that has the
+// probes at all (each target, for providers whose answer depends on it:
+// hardware events), before anything is loaded, so that a kernel without
+// kprobes (or fentry, or hardware counters) fails with one line naming
+// what is missing, having run nothing (BEGIN included) and left nothing
+// behind. This is not a check of the script: the same script is fine on a kernel that has the
 // feature, and compiling it (-d) works anywhere. Attaching still reports
 // what only attaching can tell (a function that cannot be probed).
 func (s *Script) preflight() error {
 	asked := map[*probes.Provider]bool{}
 	for _, p := range s.Code.Programs {
 		prov := p.Target.Provider
-		if prov.Require == nil || asked[prov] {
+		if prov.Require == nil || (asked[prov] && !prov.RequireEach) {
 			continue
 		}
 		asked[prov] = true

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -191,6 +192,38 @@ func TestUSDTListAndErrors(t *testing.T) {
 	}
 	if names, err := runtime.ListProbes("U:" + bin + ":app:l*"); err != nil || len(names) != 1 {
 		t.Errorf("-l U:BIN:app:l*: %q, %v", names, err)
+	}
+	// -lv: each argument's type, from the note's size and sign, and its
+	// place, which is gcc's choice (cmd/gotrace TestListUSDTVerbose checks
+	// places that are not).
+	verbose, err := runtime.ListProbesVerbose("usdt:" + bin + ":*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTypes := map[string][]string{
+		"usdt:BIN:app:item":   {"int32", "int64", "uint64", "uint64"},
+		"usdt:BIN:app:loop":   {"int32", "uint64", "int64"},
+		"usdt:BIN:app:neg":    {"int32", "int32"},
+		"usdt:BIN:app:tick":   {"int32"},
+		"usdt:BIN:other:loop": nil,
+	}
+	if len(verbose) != len(wantTypes) {
+		t.Errorf("-lv lists %d probes, want %d", len(verbose), len(wantTypes))
+	}
+	argLine := regexp.MustCompile(`^arg([0-9]): (u?int[0-9]+) \(([^ ]+@[^ ]+)( or [^ ]+@[^ ]+)*\)$`)
+	for _, p := range verbose {
+		name := strings.ReplaceAll(p.Name, bin, "BIN")
+		want, ok := wantTypes[name]
+		if !ok || len(p.Args) != len(want) {
+			t.Errorf("-lv: %s with arguments %q", name, p.Args)
+			continue
+		}
+		for i, line := range p.Args {
+			m := argLine.FindStringSubmatch(line)
+			if m == nil || m[1] != strconv.Itoa(i) || m[2] != want[i] {
+				t.Errorf("-lv: %s: %q, want arg%d: %s (PLACE)", name, line, i, want[i])
+			}
+		}
 	}
 	noNotes := buildUprobeTarget(t)
 	cases := []struct{ script, want string }{

@@ -43,9 +43,10 @@ options:
   -d WHAT        print the AST (ast), the generated code (codegen), the
                  verifier's log (verifier, loads the programs) or all of
                  them (all, the default), then exit without running
-  -l [PATTERN]   list probes (tracepoints, kprobes, fentry, software
-                 events) matching PATTERN; with -v, their arguments
-                 (-lv 'fentry:tcp_connect')
+  -l [PATTERN]   list probes matching PATTERN (tracepoints, kprobes, fentry,
+                 software and hardware events; the uprobes and usdt probes
+                 of the file the pattern names); with -v, their arguments
+                 (-lv 'fentry:tcp_connect', -lv 'usdt:/usr/bin/python3:*')
   --info         print what the kernel supports (probe kinds, program and
                  map types, helpers, BTF)
   -V, --version  print the version

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -106,6 +107,22 @@ var softwareEvents = []string{
 	"software:minor-faults:",
 	"software:page-faults:",
 	"software:task-clock:",
+}
+
+// hardwareEvents are the perf hardware events gotrace offers, as -l lists
+// them (the set bpftrace documents): listed whether or not the CPU has
+// counters.
+var hardwareEvents = []string{
+	"hardware:backend-stalls:",
+	"hardware:branch-instructions:",
+	"hardware:branch-misses:",
+	"hardware:bus-cycles:",
+	"hardware:cache-misses:",
+	"hardware:cache-references:",
+	"hardware:cpu-cycles:",
+	"hardware:frontend-stalls:",
+	"hardware:instructions:",
+	"hardware:ref-cycles:",
 }
 
 func lines(names []string) string {
@@ -212,7 +229,7 @@ func TestList(t *testing.T) {
 	kerneltest.Require(t)
 	tps := kernelTracepoints(t)
 	raw := rawTracepoints(tps)
-	all := slices.Concat([]string{"BEGIN", "END"}, softwareEvents, tps, raw, kernelFunctionProbes(t))
+	all := slices.Concat([]string{"BEGIN", "END"}, softwareEvents, hardwareEvents, tps, raw, kernelFunctionProbes(t))
 
 	openTPs := filter(tps, glob("tracepoint:syscalls:sys_enter_open*"))
 	if len(openTPs) < 2 || !slices.Contains(openTPs, "tracepoint:syscalls:sys_enter_openat") {
@@ -240,6 +257,11 @@ func TestList(t *testing.T) {
 		{"software", []string{"-l", "software:*"}, softwareEvents, "software:page-faults:"},
 		{"software alias", []string{"-l", "s:*"}, softwareEvents, "software:page-faults:"},
 		{"software substring", []string{"-l", "faults"}, filter(softwareEvents, func(n string) bool { return strings.Contains(n, "faults") }), "software:major-faults:"},
+		{"hardware", []string{"-l", "hardware:*"}, hardwareEvents, "hardware:cpu-cycles:"},
+		{"hardware alias", []string{"-l", "h:*"}, hardwareEvents, "hardware:cache-misses:"},
+		{"hardware glob", []string{"-l", "hardware:cache-*"}, []string{"hardware:cache-misses:", "hardware:cache-references:"}, "hardware:cache-misses:"},
+		{"hardware verbose", []string{"-lv", "hardware:branch*"}, []string{"hardware:branch-instructions:", "hardware:branch-misses:"}, "hardware:branch-misses:"},
+		{"substring cycles", []string{"-l", "cycles"}, filter(all, func(n string) bool { return strings.Contains(n, "cycles") }), "hardware:ref-cycles:"},
 		{"BEGIN", []string{"-l", "BEGIN"}, []string{"BEGIN"}, "BEGIN"},
 		{"everything", []string{"-l"}, all, "END"},
 		{"no match", []string{"-l", "tracepoint:no_such_category_xyz:*"}, nil, ""},
@@ -250,6 +272,81 @@ func TestList(t *testing.T) {
 				t.Fatalf("bad test: %q is not among the expected names", c.wantHas)
 			}
 			gotrace(t, "", c.args...).check(t, lines(c.want), "", 0)
+		})
+	}
+}
+
+// usdtListSource has USDT probes whose arguments are where no compiler
+// choice can move them, so that -lv's output is exact: constants of every
+// size, and (with -O2) static volatile globals read in place, relative to
+// %rip. demo:twice is at two places whose arguments differ.
+const usdtListSource = `#include <stdint.h>
+#include <sys/sdt.h>
+
+static volatile int32_t counter = 5;
+static volatile uint64_t total = 7;
+static volatile int16_t small = -3;
+
+static inline __attribute__((always_inline)) void site(int which) {
+	if (which)
+		DTRACE_PROBE2(demo, twice, 1, counter);
+	else
+		DTRACE_PROBE2(demo, twice, 2, total);
+}
+
+int main(int argc, char **argv) {
+	DTRACE_PROBE(demo, none);
+	DTRACE_PROBE4(demo, consts, (int8_t)-1, (uint16_t)7, (int64_t)-2, (uint64_t)3);
+	DTRACE_PROBE3(demo, globals, counter, total, small);
+	DTRACE_PROBE1(other, consts, (int32_t)-40);
+	site(argc > 5);
+	site(argc > 6);
+	return 0;
+}
+`
+
+// TestListUSDTVerbose checks -lv on a file's USDT probes: under each, a
+// line per argument with its type (from the note's size and sign) and
+// where the note puts it, as the note spells it.
+func TestListUSDTVerbose(t *testing.T) {
+	kerneltest.Require(t)
+	if goruntime.GOARCH != "amd64" {
+		t.Skipf("the expected operands are x86-64's, not %s's", goruntime.GOARCH)
+	}
+	bin := kerneltest.CompileC(t, t.TempDir(), "usdtlist", usdtListSource, "-O2")
+	all := `usdt:BIN:demo:consts
+    arg0: int8 (-1@$-1)
+    arg1: uint16 (2@$7)
+    arg2: int64 (-8@$-2)
+    arg3: uint64 (8@$3)
+usdt:BIN:demo:globals
+    arg0: int32 (-4@counter(%rip))
+    arg1: uint64 (8@total(%rip))
+    arg2: int16 (-2@small(%rip))
+usdt:BIN:demo:none
+usdt:BIN:demo:twice
+    arg0: int32 (-4@$1 or -4@$2)
+    arg1: int32 or uint64 (-4@counter(%rip) or 8@total(%rip))
+usdt:BIN:other:consts
+    arg0: int32 (-4@$-40)
+`
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-lv", "usdt:BIN:*"}, all},
+		{[]string{"-lv", "usdt:BIN"}, all},
+		{[]string{"-l", "-v", "U:BIN:demo:t*"}, "usdt:BIN:demo:twice\n    arg0: int32 (-4@$1 or -4@$2)\n    arg1: int32 or uint64 (-4@counter(%rip) or 8@total(%rip))\n"},
+		{[]string{"-lv", "usdt:BIN:consts"}, "usdt:BIN:demo:consts\n    arg0: int8 (-1@$-1)\n    arg1: uint16 (2@$7)\n    arg2: int64 (-8@$-2)\n    arg3: uint64 (8@$3)\nusdt:BIN:other:consts\n    arg0: int32 (-4@$-40)\n"},
+		{[]string{"-l", "usdt:BIN:*"}, "usdt:BIN:demo:consts\nusdt:BIN:demo:globals\nusdt:BIN:demo:none\nusdt:BIN:demo:twice\nusdt:BIN:other:consts\n"},
+	}
+	for _, c := range cases {
+		args := make([]string, len(c.args))
+		for i, a := range c.args {
+			args[i] = strings.ReplaceAll(a, "BIN", bin)
+		}
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			gotrace(t, "", args...).check(t, strings.ReplaceAll(c.want, "BIN", bin), "", 0)
 		})
 	}
 }

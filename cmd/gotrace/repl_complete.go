@@ -15,8 +15,8 @@ type completionNames interface {
 	probeKinds() []runtime.ProbeKind
 	// tracepoints are "category:name".
 	tracepoints() []string
-	// softwareEvents are the names after "software:".
-	softwareEvents() []string
+	// perfEvents are the names after "software:" or "hardware:" (kind).
+	perfEvents(kind string) []string
 	// kernelFunctions are the functions kprobes attach to.
 	kernelFunctions() []string
 	// builtins are the builtin variables and the functions.
@@ -33,7 +33,7 @@ func replCommands() []string {
 
 // completer completes the word before the cursor: commands at the start
 // of an input; kinds of probes, tracepoint categories and names, software
-// events and kernel functions where a probe is named; builtins, functions
+// and hardware events and kernel functions where a probe is named; builtins, functions
 // and the session's maps inside a block or a predicate.
 type completer struct {
 	names completionNames
@@ -147,8 +147,8 @@ func (c *completer) probe(word string) []string {
 				cands = append(cands, name)
 			}
 		}
-	case kind == "software" && len(parts) == 2:
-		cands = c.names.softwareEvents()
+	case (kind == "software" || kind == "hardware") && len(parts) == 2:
+		cands = c.names.perfEvents(kind)
 	case (kind == "interval" || kind == "profile") && len(parts) == 2:
 		cands = []string{"hz:", "ms:", "s:", "us:"}
 	case takesKernelFunction(kind) && len(parts) == 2:
@@ -270,7 +270,8 @@ type machineNames struct {
 	sess *runtime.Session
 
 	kinds          []runtime.ProbeKind
-	tps, software  []string
+	tps            []string
+	perf           map[string][]string
 	funcs          []string
 	vars, builtinF []string
 	loaded         map[string]bool
@@ -303,16 +304,19 @@ func (m *machineNames) tracepoints() []string {
 	return m.tps
 }
 
-func (m *machineNames) softwareEvents() []string {
-	m.once("software", func() {
-		names, _ := runtime.ListProbes("software:*")
+func (m *machineNames) perfEvents(kind string) []string {
+	m.once(kind, func() {
+		if m.perf == nil {
+			m.perf = map[string][]string{}
+		}
+		names, _ := runtime.ListProbes(kind + ":*")
 		for _, n := range names {
-			if ev, ok := strings.CutPrefix(n, "software:"); ok {
-				m.software = append(m.software, strings.TrimSuffix(ev, ":"))
+			if ev, ok := strings.CutPrefix(n, kind+":"); ok {
+				m.perf[kind] = append(m.perf[kind], strings.TrimSuffix(ev, ":"))
 			}
 		}
 	})
-	return m.software
+	return m.perf[kind]
 }
 
 func (m *machineNames) kernelFunctions() []string {

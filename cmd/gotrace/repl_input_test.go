@@ -145,6 +145,7 @@ func (fakeNames) probeKinds() []runtime.ProbeKind {
 		{Name: "interval", Aliases: []string{"i"}},
 		{Name: "profile", Aliases: []string{"p"}},
 		{Name: "software", Aliases: []string{"s"}},
+		{Name: "hardware", Aliases: []string{"h"}},
 	}
 }
 
@@ -152,7 +153,12 @@ func (fakeNames) tracepoints() []string {
 	return []string{"raw_syscalls:sys_enter", "sched:sched_switch", "sched:sched_wakeup", "syscalls:sys_enter_getppid", "syscalls:sys_enter_openat", "syscalls:sys_exit_openat"}
 }
 
-func (fakeNames) softwareEvents() []string { return []string{"cpu-clock", "page-faults"} }
+func (fakeNames) perfEvents(kind string) []string {
+	if kind == "hardware" {
+		return []string{"cache-misses", "cpu-cycles"}
+	}
+	return []string{"cpu-clock", "page-faults"}
+}
 
 func (fakeNames) kernelFunctions() []string { return []string{"vfs_open", "vfs_read", "vfs_write"} }
 
@@ -173,7 +179,7 @@ func TestComplete(t *testing.T) {
 		// Kinds of probes, then what each takes.
 		{"", "tr", "", []string{"tracepoint:"}},
 		{"", "B", "", []string{"BEGIN"}},
-		{"", "", "", []string{"BEGIN", "END", "interval:", "profile:", "rawtracepoint:", "software:", "tracepoint:"}},
+		{"", "", "", []string{"BEGIN", "END", "hardware:", "interval:", "profile:", "rawtracepoint:", "software:", "tracepoint:"}},
 		{"", "tracepoint:sysc", "", []string{"tracepoint:syscalls:"}},
 		{"", "tracepoint:s", "", []string{"tracepoint:sched:", "tracepoint:syscalls:"}},
 		{"", "t:sched:sched_s", "", []string{"t:sched:sched_switch"}},
@@ -181,6 +187,7 @@ func TestComplete(t *testing.T) {
 		{"", "tracepoint:nosuch:", "", nil},
 		{"", "rawtracepoint:s", "", []string{"rawtracepoint:sched_switch", "rawtracepoint:sched_wakeup", "rawtracepoint:sys_enter"}},
 		{"", "software:p", "", []string{"software:page-faults"}},
+		{"", "h:c", "", []string{"h:cache-misses", "h:cpu-cycles"}},
 		{"", "interval:", "", []string{"interval:hz:", "interval:ms:", "interval:s:", "interval:us:"}},
 		{"", "kprobe:vfs_r", "", []string{"kprobe:vfs_read"}},
 		{"", "kr:vfs_w", "", []string{"kr:vfs_write"}},

@@ -113,8 +113,8 @@ func TestVerifyCorpus(t *testing.T) {
 }
 
 // TestVMVerifyCorpus verifies the scripts of testdata/verify (kprobe,
-// kretprobe, fentry, fexit) in the VM, whose kernel has kprobes and
-// BPF trampolines: one boot runs gotrace --verify on each of them. The
+// kretprobe, fentry, fexit, hardware) in the VM, whose kernel has kprobes
+// and BPF trampolines: one boot runs gotrace --verify on each of them. The
 // rest of the corpus is not verified there: the guest's kernel (Debian's
 // 6.1) rejects the signed divisions and byte swaps gotrace emits (BPF
 // instructions of Linux 6.6), and some tools read fields that 6.1's

@@ -118,7 +118,7 @@ func TestInfo(t *testing.T) {
 	if r.status != 0 || r.stderr != "" {
 		t.Fatalf("status %d, stderr %q", r.status, r.stderr)
 	}
-	for _, want := range []string{"Kernel\n  release: ", "\n  BTF: ", "\nProbe kinds\n", "\n  tracepoint: yes\n", "\n  kprobe, kretprobe: ",
+	for _, want := range []string{"Kernel\n  release: ", "\n  BTF: ", "\nProbe kinds\n", "\n  tracepoint: yes\n", "\n  hardware: ", "\n  kprobe, kretprobe: ",
 		"\nProgram types\n", "\nMap types\n", "\n  ringbuf: yes\n", "\nHelpers (in tracepoint programs)\n", "\n  probe_read_kernel_str: yes\n"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("--info lacks %q:\n%s", want, r.stdout)

@@ -183,6 +183,40 @@ func TestScanInt(t *testing.T) {
 	}
 }
 
+// TestParseUint checks numbers as attach points spell them: integer
+// literals without a suffix.
+func TestParseUint(t *testing.T) {
+	tests := []struct {
+		in    string
+		value uint64
+		err   string
+	}{
+		{"100", 100, ""},
+		{"1e6", 1000000, ""},
+		{"1_000_000", 1000000, ""},
+		{"0x10", 16, ""},
+		{"0", 0, ""},
+		{"", 0, `"" is not a whole number`},
+		{"-1", 0, `"-1" is not a whole number`},
+		{"10ms", 0, `"10ms" is not a whole number`},
+		{"1.5", 0, `"1.5" is not a whole number`},
+		{"1e20", 0, "integer literal 1e20 is too large"},
+		{"12abc", 0, `"12abc" is not a whole number`},
+		{"1x2", 0, "invalid integer literal 1x2"},
+	}
+	for _, tt := range tests {
+		v, err := ParseUint(tt.in)
+		switch {
+		case tt.err != "":
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("ParseUint(%q) = %d, %v; want error %q", tt.in, v, err, tt.err)
+			}
+		case err != nil || v != tt.value:
+			t.Errorf("ParseUint(%q) = %d, %v; want %d", tt.in, v, err, tt.value)
+		}
+	}
+}
+
 func TestScanString(t *testing.T) {
 	tests := []struct{ in, want, err string }{
 		{`""`, "", ""},

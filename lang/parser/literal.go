@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 	"strings"
@@ -204,3 +205,21 @@ func isHex(c byte) bool        { return isDecimal(c) || (c >= 'a' && c <= 'f') |
 func isLetter(c byte) bool     { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
 func isIdentStart(c byte) bool { return isLetter(c) || c == '_' }
 func isIdentChar(c byte) bool  { return isIdentStart(c) || isDecimal(c) }
+
+// ParseUint decodes text as an integer literal of the language without a
+// suffix ("100", "1e6", "1_000_000", "0x10"), for numbers that attach
+// points spell (hardware:cache-misses:1e6), so that they follow the same
+// rules as numbers in a program.
+func ParseUint(text string) (uint64, error) {
+	if text == "" || !isDecimal(text[0]) {
+		return 0, fmt.Errorf("%q is not a whole number", text)
+	}
+	end, lit, msg, _ := scanInt(text, 0)
+	switch {
+	case msg != "":
+		return 0, errors.New(msg)
+	case end != len(text) || lit.suffix != "":
+		return 0, fmt.Errorf("%q is not a whole number", text)
+	}
+	return lit.value, nil
+}

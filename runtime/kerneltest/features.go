@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/features"
+	"golang.org/x/sys/unix"
 )
 
 // Kernel features that tests of kernel function probes need. They are
@@ -21,6 +23,9 @@ const (
 	Fentry = "fentry"
 	// KprobeMulti: kprobe-multi links can be created (CONFIG_FPROBE).
 	KprobeMulti = "kprobe_multi"
+	// Hardware: the CPU has performance counters (a counting cpu-cycles
+	// perf event opens); most virtual machines have none.
+	Hardware = "hardware"
 )
 
 // HasFeature returns nil if the running kernel has the feature, or an
@@ -44,12 +49,20 @@ func HasFeature(feature string) error {
 		return nil
 	case KprobeMulti:
 		return features.HaveBPFLinkKprobeMulti()
+	case Hardware:
+		attr := unix.PerfEventAttr{Type: unix.PERF_TYPE_HARDWARE, Config: unix.PERF_COUNT_HW_CPU_CYCLES, Bits: unix.PerfBitDisabled}
+		attr.Size = uint32(unsafe.Sizeof(attr))
+		fd, err := unix.PerfEventOpen(&attr, -1, 0, -1, unix.PERF_FLAG_FD_CLOEXEC)
+		if err != nil {
+			return fmt.Errorf("no CPU performance counters: perf_event_open(cpu-cycles): %w", err)
+		}
+		return unix.Close(fd)
 	}
 	return fmt.Errorf("unknown kernel feature %q", feature)
 }
 
 // Has skips t, or fails it under GOTRACE_REQUIRE_KERNEL=1, unless the
-// running kernel has the feature (Kprobe, Fentry, KprobeMulti). Tests that
+// running kernel has the feature (Kprobe, Fentry, KprobeMulti, Hardware). Tests that
 // run kernel function probes for real start with it: they run where the
 // kernel has the feature (the VM suite boots one that does), and a kernel
 // without it is the business of the tests of gotrace's missing-feature

@@ -157,28 +157,34 @@ func linkUnsupported(err error) bool {
 // openEvent calls perf_event_open(2) for spec on one CPU, for every task
 // (pid -1) or for spec.PID and its future children, disabled.
 func openEvent(spec EventSpec, cpu int) (int, error) {
-	attr := unix.PerfEventAttr{
-		Type:   spec.Type,
-		Config: spec.Config,
-		Bits:   unix.PerfBitDisabled,
-	}
+	attr := eventAttr(spec)
 	pid := -1
 	if spec.PID != 0 {
 		pid = spec.PID
 		attr.Bits |= unix.PerfBitInherit
-	}
-	attr.Size = uint32(unsafe.Sizeof(attr))
-	if spec.Frequency != 0 {
-		attr.Bits |= unix.PerfBitFreq
-		attr.Sample = spec.Frequency
-	} else {
-		attr.Sample = spec.Period
 	}
 	fd, err := unix.PerfEventOpen(&attr, pid, cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
 	if err != nil {
 		return -1, fmt.Errorf("perf_event_open: %w%s", err, openHint(spec, cpu, err))
 	}
 	return fd, nil
+}
+
+// eventAttr is the perf_event_attr of spec's event, opened disabled,
+// sampling every Period events or at Frequency (neither: a counting event).
+func eventAttr(spec EventSpec) unix.PerfEventAttr {
+	attr := unix.PerfEventAttr{
+		Type:   spec.Type,
+		Config: spec.Config,
+		Bits:   unix.PerfBitDisabled,
+		Sample: spec.Period,
+	}
+	if spec.Frequency != 0 {
+		attr.Bits |= unix.PerfBitFreq
+		attr.Sample = spec.Frequency
+	}
+	attr.Size = uint32(unsafe.Sizeof(attr))
+	return attr
 }
 
 // openHint explains the usual reasons for perf_event_open failures.
@@ -199,6 +205,10 @@ func openHint(spec EventSpec, cpu int, err error) string {
 		if perr == nil && spec.Frequency > maxRate {
 			return fmt.Sprintf(" (frequency %d Hz exceeds kernel.perf_event_max_sample_rate = %d)", spec.Frequency, maxRate)
 		}
+	case spec.Type == unix.PERF_TYPE_HARDWARE && errors.Is(err, unix.ENOENT):
+		return " (the CPU has no performance counter for this event, or none at all)"
+	case spec.Type == unix.PERF_TYPE_HARDWARE && errors.Is(err, unix.EOPNOTSUPP):
+		return " (the CPU's performance counters cannot sample: they do not interrupt on overflow)"
 	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP):
 		return " (event not supported by this kernel)"
 	}

@@ -1,6 +1,8 @@
 package perf
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"slices"
@@ -186,6 +188,56 @@ func TestKernelSoftwarePageFaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Hardware events: on a machine without CPU counters (most VMs, and the
+// development machine) TryOpen reports ENOENT for every event and Attach
+// fails, saying why, with nothing left open; where there are counters,
+// cpu-cycles samples this process while it spins.
+func TestKernelHardware(t *testing.T) {
+	kerneltest.Require(t)
+	if err := kerneltest.HasFeature(kerneltest.Hardware); err != nil {
+		t.Log(err)
+		prog := newCounter(t, ebpf.PerfEvent, 0).prog
+		for _, ev := range HardwareEvents() {
+			spec := HardwareSpec(ev, 0)
+			if err := TryOpen(spec); !errors.Is(err, unix.ENOENT) {
+				t.Errorf("TryOpen(%s) = %v, want ENOENT", ev.Name, err)
+			}
+			fds := openFDs(t)
+			a, err := Attach(spec, prog)
+			if err == nil {
+				a.Close()
+				t.Fatalf("attaching %s succeeded without CPU counters", ev.Name)
+			}
+			want := fmt.Sprintf("perf event hardware/%s period %d on all CPUs: CPU %d: perf_event_open: no such file or directory (the CPU has no performance counter for this event, or none at all)",
+				ev.Name, ev.DefaultCount, firstOnlineCPU())
+			if err.Error() != want {
+				t.Errorf("got %v\nwant %s", err, want)
+			}
+			if got := openFDs(t); got != fds {
+				t.Errorf("%d fds open after the failed Attach, %d before", got, fds)
+			}
+		}
+		return
+	}
+	cycles, _ := LookupHardware("cycles")
+	if err := TryOpen(HardwareSpec(cycles, 0)); err != nil {
+		t.Fatalf("TryOpen(cpu-cycles) = %v where a counting cpu-cycles event opens", err)
+	}
+	c := newCounter(t, ebpf.PerfEvent, os.Getpid())
+	a := attachOrSkip(t, HardwareSpec(cycles, 100000), c.prog, modeAuto)
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for n := 0; time.Now().Before(deadline); n++ {
+		_ = n * n
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c.total(t) == 0 {
+		t.Error("200 ms of spinning sampled no cpu-cycles")
+	}
+	c.assertStopped(t)
 }
 
 // A tracepoint event opened on one CPU runs its program for hits on every

@@ -1,6 +1,6 @@
 // Package perf opens perf events and attaches BPF programs to them. It is
-// what powers bpftrace's interval, profile and software probes (and can also
-// carry tracepoint programs).
+// what powers bpftrace's interval, profile, software and hardware probes
+// (and can also carry tracepoint programs).
 //
 // Why a package of its own: cilium/ebpf's link package can attach to
 // tracepoints and kprobes, but has no public API for a BPF program driven by
@@ -19,6 +19,10 @@
 //   - software:EVENT[:COUNT] is the named PERF_TYPE_SOFTWARE event on every
 //     online CPU, sampling every COUNT occurrences; without COUNT the
 //     per-event default of bpftrace is used (see SoftwareEvents).
+//   - hardware:EVENT[:COUNT] is the same with a PERF_TYPE_HARDWARE event
+//     (see HardwareEvents), counted by the CPU's performance counters;
+//     where there are none (most virtual machines) perf_event_open fails
+//     with ENOENT, which TryOpen finds out before anything is attached.
 //
 // All events are opened with pid -1 (every task on that CPU) and
 // PERF_FLAG_FD_CLOEXEC, disabled, and enabled only once the program is

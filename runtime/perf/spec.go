@@ -13,7 +13,8 @@ type EventSpec struct {
 	// unix.PERF_TYPE_TRACEPOINT, unix.PERF_TYPE_HARDWARE, ...
 	Type uint32
 	// Config is perf_event_attr.config: a PERF_COUNT_SW_* constant for
-	// software events, the tracepoint ID for tracepoints.
+	// software events, a PERF_COUNT_HW_* constant for hardware events, the
+	// tracepoint ID for tracepoints.
 	Config uint64
 	// Period runs the program once every Period events (for clock events,
 	// every Period nanoseconds). Exactly one of Period and Frequency must be
@@ -41,6 +42,8 @@ func (s EventSpec) String() string {
 				what = "software/" + ev.Name
 			}
 		}
+	} else if name, ok := hardwareName(s.Config); ok && s.Type == unix.PERF_TYPE_HARDWARE {
+		what = "hardware/" + name
 	} else if s.Type == unix.PERF_TYPE_TRACEPOINT {
 		what = fmt.Sprintf("tracepoint id %d", s.Config)
 	}

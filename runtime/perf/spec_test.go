@@ -106,11 +106,70 @@ func TestSoftwareEvents(t *testing.T) {
 	}
 }
 
+func TestLookupHardware(t *testing.T) {
+	tests := []struct {
+		name         string
+		wantName     string
+		config       uint64
+		defaultCount uint64
+	}{
+		{"cpu-cycles", "cpu-cycles", unix.PERF_COUNT_HW_CPU_CYCLES, 1000000},
+		{"cycles", "cpu-cycles", unix.PERF_COUNT_HW_CPU_CYCLES, 1000000},
+		{"instructions", "instructions", unix.PERF_COUNT_HW_INSTRUCTIONS, 1000000},
+		{"cache-references", "cache-references", unix.PERF_COUNT_HW_CACHE_REFERENCES, 1000000},
+		{"cache-misses", "cache-misses", unix.PERF_COUNT_HW_CACHE_MISSES, 1000000},
+		{"branch-instructions", "branch-instructions", unix.PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 100000},
+		{"branches", "branch-instructions", unix.PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 100000},
+		{"branch-misses", "branch-misses", unix.PERF_COUNT_HW_BRANCH_MISSES, 100000},
+		{"bus-cycles", "bus-cycles", unix.PERF_COUNT_HW_BUS_CYCLES, 100000},
+		{"frontend-stalls", "frontend-stalls", unix.PERF_COUNT_HW_STALLED_CYCLES_FRONTEND, 1000000},
+		{"backend-stalls", "backend-stalls", unix.PERF_COUNT_HW_STALLED_CYCLES_BACKEND, 1000000},
+		{"ref-cycles", "ref-cycles", unix.PERF_COUNT_HW_REF_CPU_CYCLES, 1000000},
+	}
+	for _, tt := range tests {
+		ev, ok := LookupHardware(tt.name)
+		if !ok || ev.Name != tt.wantName || ev.Config != tt.config || ev.DefaultCount != tt.defaultCount {
+			t.Errorf("LookupHardware(%q) = %+v, %v; want %s config %d default %d",
+				tt.name, ev, ok, tt.wantName, tt.config, tt.defaultCount)
+		}
+	}
+	for _, bad := range []string{"", "Cycles", "cpu_cycles", "page-faults", "stalled-cycles-frontend"} {
+		if ev, ok := LookupHardware(bad); ok {
+			t.Errorf("LookupHardware(%q) = %+v, want not found", bad, ev)
+		}
+	}
+}
+
+func TestHardwareEvents(t *testing.T) {
+	evs := HardwareEvents()
+	if len(evs) != 10 {
+		t.Errorf("%d events, want bpftrace's 10", len(evs))
+	}
+	if !slices.IsSortedFunc(evs, func(a, b HardwareEvent) int { return strings.Compare(a.Name, b.Name) }) {
+		t.Error("not sorted by name")
+	}
+	for _, ev := range evs {
+		if got, ok := LookupHardware(ev.Name); !ok || got != ev {
+			t.Errorf("LookupHardware(%q) = %+v, %v", ev.Name, got, ok)
+		}
+		if _, ok := LookupSoftware(ev.Name); ok {
+			t.Errorf("%s is a software event too", ev.Name)
+		}
+	}
+	evs[0].DefaultCount = 12345
+	if again := HardwareEvents(); again[0].DefaultCount == 12345 {
+		t.Error("HardwareEvents exposes its table")
+	}
+}
+
 func TestSpecConstructors(t *testing.T) {
 	first := firstOnlineCPU()
 	faults, _ := LookupSoftware("faults")
 	cs, _ := LookupSoftware("cs")
+	cycles, _ := LookupHardware("cycles")
+	branches, _ := LookupHardware("branches")
 	sw := uint32(unix.PERF_TYPE_SOFTWARE)
+	hw := uint32(unix.PERF_TYPE_HARDWARE)
 	clock := uint64(unix.PERF_COUNT_SW_CPU_CLOCK)
 	tests := []struct {
 		name string
@@ -126,6 +185,9 @@ func TestSpecConstructors(t *testing.T) {
 		{"software:faults", SoftwareSpec(faults, 0), EventSpec{sw, unix.PERF_COUNT_SW_PAGE_FAULTS, 100, 0, nil, 0}},
 		{"software:faults:1", SoftwareSpec(faults, 1), EventSpec{sw, unix.PERF_COUNT_SW_PAGE_FAULTS, 1, 0, nil, 0}},
 		{"software:cs", SoftwareSpec(cs, 0), EventSpec{sw, unix.PERF_COUNT_SW_CONTEXT_SWITCHES, 1000, 0, nil, 0}},
+		{"hardware:cycles", HardwareSpec(cycles, 0), EventSpec{hw, unix.PERF_COUNT_HW_CPU_CYCLES, 1000000, 0, nil, 0}},
+		{"hardware:branches", HardwareSpec(branches, 0), EventSpec{hw, unix.PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 100000, 0, nil, 0}},
+		{"hardware:branches:7", HardwareSpec(branches, 7), EventSpec{hw, unix.PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 7, 0, nil, 0}},
 		{"tracepoint 372", TracepointSpec(372), EventSpec{unix.PERF_TYPE_TRACEPOINT, 372, 1, 0, []int{first}, 0}},
 		{"negative interval", IntervalSpec(-time.Second), EventSpec{sw, clock, 0, 0, []int{first}, 0}},
 	}
@@ -145,6 +207,8 @@ func TestSpecValidateAndString(t *testing.T) {
 		{spec: ProfileSpecHz(99), str: "software/cpu-clock frequency 99 Hz on all CPUs"},
 		{spec: IntervalSpec(time.Millisecond).withCPUs(0), str: "software/cpu-clock period 1000000 on CPUs [0]"},
 		{spec: TracepointSpec(7).withCPUs(1), str: "tracepoint id 7 period 1 on CPUs [1]"},
+		{spec: EventSpec{Type: unix.PERF_TYPE_HARDWARE, Config: unix.PERF_COUNT_HW_CACHE_MISSES, Period: 1000, PID: 42}, str: "hardware/cache-misses period 1000 on all CPUs for PID 42"},
+		{spec: EventSpec{Type: unix.PERF_TYPE_HARDWARE, Config: 99, Period: 1}, str: "type 0 config 99 period 1 on all CPUs"},
 		{spec: EventSpec{Type: 42, Config: 3, Period: 1}, str: "type 42 config 3 period 1 on all CPUs"},
 		{spec: IntervalSpec(0), wantErr: "neither a period nor a frequency"},
 		{spec: EventSpec{Type: unix.PERF_TYPE_SOFTWARE, Period: 1, Frequency: 1}, wantErr: "both a period"},

@@ -64,6 +64,9 @@ type Arg struct {
 	// Sym is the symbol an ArgMemPC operand names; Disp is then its
 	// address plus the operand's offset (Open resolves it).
 	Sym string
+	// Text is the argument as the note spells it ("-4@%edi"), for
+	// listings (-lv) and messages.
+	Text string
 }
 
 // Notes returns the file's USDT probes, in the order of the file.
@@ -207,7 +210,7 @@ func splitArgs(text string) []string {
 }
 
 func parseArg(text string, machine elf.Machine) (Arg, error) {
-	var arg Arg
+	arg := Arg{Text: text}
 	size, op, ok := strings.Cut(text, "@")
 	if !ok {
 		// Old notes have no size: a long.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/cilium/ebpf/features"
 	"golang.org/x/sys/unix"
 
+	"github.com/gotrace/gotrace/runtime/perf"
 	"github.com/gotrace/gotrace/runtime/tracefs"
 )
 
@@ -27,6 +29,9 @@ type FeatureSource interface {
 	Tracing() error
 	// KprobeMulti: kprobe-multi links (one link for many functions).
 	KprobeMulti() error
+	// Hardware: the CPU's performance counters can sample the hardware
+	// event (hardware probes).
+	Hardware(ev perf.HardwareEvent) error
 }
 
 // MissingFeature is a kernel feature the running kernel lacks.
@@ -52,6 +57,10 @@ type MachineFeatures struct {
 
 	kprobesOnce, tracingOnce, multiOnce sync.Once
 	kprobes, tracing, multi             error
+
+	// hardware holds Hardware's answers, by event config.
+	hardwareMu sync.Mutex
+	hardware   map[uint64]error
 }
 
 // kprobePMU is where the kernel lists the kprobe PMU (Linux 4.17+), which
@@ -118,6 +127,81 @@ func (m *MachineFeatures) KprobeMulti() error {
 		}
 	})
 	return m.multi
+}
+
+// noHardwareCounters is the MissingFeature.What of a machine whose CPUs
+// count no hardware event at all, as opposed to one event they lack.
+const noHardwareCounters = "count hardware events"
+
+// Hardware implements FeatureSource. It opens the event, disabled, on one
+// CPU, and closes it: only perf_event_open knows which events the CPU's
+// counters have, and whether there are counters at all (most virtual
+// machines have none, and there every hardware event fails with ENOENT).
+// Errors that are not about the counters (privileges, limits) are left
+// to attaching, which reports them with their context.
+func (m *MachineFeatures) Hardware(ev perf.HardwareEvent) error {
+	m.hardwareMu.Lock()
+	defer m.hardwareMu.Unlock()
+	if err, ok := m.hardware[ev.Config]; ok {
+		return err
+	}
+	err := hardwareMissing(ev)
+	if m.hardware == nil {
+		m.hardware = map[uint64]error{}
+	}
+	m.hardware[ev.Config] = err
+	return err
+}
+
+// hardwareMissing says why the CPU cannot sample ev, or returns nil.
+func hardwareMissing(ev perf.HardwareEvent) error {
+	var errno unix.Errno
+	if err := perf.TryOpen(perf.HardwareSpec(ev, 0)); err == nil || !errors.As(err, &errno) {
+		return nil
+	}
+	name := unix.ErrnoName(errno)
+	switch errno {
+	case unix.EOPNOTSUPP:
+		return &MissingFeature{What: "sample hardware events",
+			Why: "the CPU's performance counters do not interrupt on overflow: perf_event_open fails with " + name}
+	case unix.ENOENT, unix.ENODEV:
+	default:
+		return nil
+	}
+	// A CPU that counts cycles has counters, just not this event; cycles
+	// are opened counting, not sampling, which any counter can.
+	cycles := perf.EventSpec{Type: unix.PERF_TYPE_HARDWARE, Config: unix.PERF_COUNT_HW_CPU_CYCLES}
+	if ev.Config != cycles.Config && perf.TryOpen(cycles) == nil {
+		return &MissingFeature{What: "count " + ev.Name,
+			Why: "the CPU's performance counters have no such event: perf_event_open fails with " + name}
+	}
+	why := "no hardware performance counters: perf_event_open fails with " + name
+	if noCPUPMU() {
+		why += ", and /sys/bus/event_source/devices has no cpu PMU"
+	}
+	return &MissingFeature{What: noHardwareCounters, Why: why}
+}
+
+// eventSources is where the kernel lists its PMUs (perf event sources).
+const eventSources = "/sys/bus/event_source/devices"
+
+// noCPUPMU reports whether the kernel lists its PMUs and, on x86, has
+// none for the CPU's counters ("cpu", or "cpu_core" and "cpu_atom" on
+// hybrid CPUs). Other architectures name theirs after the CPU model, so
+// nothing is said of them.
+func noCPUPMU() bool {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "386" {
+		return false
+	}
+	if _, err := os.Stat(eventSources); err != nil {
+		return false
+	}
+	for _, name := range []string{"cpu", "cpu_core", "cpu_atom"} {
+		if _, err := os.Stat(eventSources + "/" + name); err == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // errnoText names the errno in err ("EPERM: operation not permitted"), or

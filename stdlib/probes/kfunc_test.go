@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/runtime/perf"
 	"github.com/gotrace/gotrace/runtime/tracefs"
 )
 
@@ -178,6 +179,9 @@ type kprobeFeatures struct{ kprobes error }
 func (f kprobeFeatures) Kprobes() error     { return f.kprobes }
 func (f kprobeFeatures) Tracing() error     { return nil }
 func (f kprobeFeatures) KprobeMulti() error { return errors.New("no kprobe-multi") }
+func (f kprobeFeatures) Hardware(perf.HardwareEvent) error {
+	return errors.New("no hardware counters")
+}
 
 // An fentry on a function that has no BTF prototype, but that kprobes
 // reach (it is in the symbol table), says to use a kprobe where the

@@ -1,7 +1,7 @@
 // Package probes holds gotrace's probe providers: one table entry per kind of
 // probe (BEGIN/END, tracepoint, rawtracepoint, kprobe/kretprobe,
-// fentry/fexit, uprobe/uretprobe, usdt, interval, profile, software), each
-// in its own file.
+// fentry/fexit, uprobe/uretprobe, usdt, interval, profile, software,
+// hardware), each in its own file.
 //
 // A provider knows everything that is specific to its kind of probe: how its
 // attach points are spelled and expanded (wildcards), what context a probe of
@@ -79,6 +79,10 @@ type Provider struct {
 	// one-line error naming the missing kernel feature and what works
 	// instead.
 	Require func(env *Env, t *Target) error
+	// RequireEach says that Require must be asked for every target, not
+	// once for the provider: what the kernel can attach depends on the
+	// target (a CPU may count some hardware events and not others).
+	RequireEach bool
 	// Attach attaches a loaded program to a target. cookie is the value
 	// bpf_get_attach_cookie returns (see Cookie).
 	Attach func(t *Target, prog *ebpf.Program, cookie uint64) (io.Closer, error)
@@ -129,7 +133,8 @@ type Target struct {
 	ArgTypes []*types.Type
 	// Category and Event name a tracepoint or raw tracepoint.
 	Category, Event string
-	// Perf is set for perf-event based probes (interval, profile, software).
+	// Perf is set for perf-event based probes (interval, profile, software,
+	// hardware).
 	Perf *perf.EventSpec
 	// Func and Module name a kernel function (kprobe, fentry): Module is
 	// "" for the kernel image. Offset is a kprobe's offset into Func.
@@ -171,6 +176,7 @@ func Table() []*Provider {
 		intervalProvider(),
 		profileProvider(),
 		softwareProvider(),
+		hardwareProvider(),
 	}
 }
 
@@ -218,7 +224,7 @@ func (r *Registry) Resolve(env *Env, raw string) ([]*Target, error) {
 
 func (r *Registry) unknownProvider(name string) error {
 	switch name {
-	case "hardware", "h", "watchpoint", "w", "asyncwatchpoint", "aw", "iter", "it":
+	case "watchpoint", "w", "asyncwatchpoint", "aw", "iter", "it":
 		return fmt.Errorf("%s probes are not supported yet", name)
 	}
 	var names []string

@@ -68,22 +68,40 @@ func usdtProvider() *Provider {
 		case 3:
 			ap.Parts = []string{ap.Parts[0], ap.Parts[1], "*", ap.Parts[2]}
 		}
-		ts, err := resolveUSDT(env, p, ap)
+		// Listed from the notes, so that a probe whose arguments gotrace
+		// cannot decode is listed too (-lv says why).
+		file, _, found, err := matchUSDT(env, ap)
 		if err != nil {
 			return nil, err
 		}
 		var out []string
-		for _, t := range ts {
-			out = append(out, t.Name)
+		for _, n := range found {
+			out = append(out, usdtName(file, n))
 		}
 		slices.Sort(out)
 		return slices.Compact(out), nil
 	}
+	p.Describe = func(env *Env, probe string) ([]string, error) {
+		_, _, found, err := matchUSDT(env, AttachSpec{Raw: probe, Parts: splitAttach(probe)})
+		if err != nil {
+			return nil, err
+		}
+		return describeUSDT(found), nil
+	}
 	return p
 }
 
-func resolveUSDT(env *Env, p *Provider, ap AttachSpec) ([]*Target, error) {
+// usdtName is the probe name of a note of a file.
+func usdtName(file userbin.File, n userbin.Note) string {
+	return "usdt:" + file.Name + ":" + n.Provider + ":" + n.Name
+}
+
+// matchUSDT finds the file an attach point names and its notes that the
+// attach point matches: one or more (a probe written at several places
+// has a note for each). A name without a provider must be one provider's.
+func matchUSDT(env *Env, ap AttachSpec) (userbin.File, *userbin.Binary, []userbin.Note, error) {
 	const usage = "usdt:PATH:NAME or usdt:PATH:PROVIDER:NAME"
+	var file userbin.File
 	var provider, name string
 	switch len(ap.Parts) {
 	case 3:
@@ -91,23 +109,19 @@ func resolveUSDT(env *Env, p *Provider, ap AttachSpec) ([]*Target, error) {
 	case 4:
 		provider, name = ap.Parts[2], ap.Parts[3]
 	default:
-		return nil, fmt.Errorf("%s needs a file and a probe: %s", ap.Parts[0], usage)
+		return file, nil, nil, fmt.Errorf("%s needs a file and a probe: %s", ap.Parts[0], usage)
 	}
 	if ap.Parts[1] == "" || provider == "" || name == "" {
-		return nil, fmt.Errorf("%s needs a file and a probe: %s", ap.Parts[0], usage)
+		return file, nil, nil, fmt.Errorf("%s needs a file and a probe: %s", ap.Parts[0], usage)
 	}
 	for _, pat := range []string{provider, name} {
 		if _, err := path.Match(pat, ""); err != nil {
-			return nil, fmt.Errorf("%s: bad pattern %q", ap.Raw, pat)
+			return file, nil, nil, fmt.Errorf("%s: bad pattern %q", ap.Raw, pat)
 		}
 	}
 	file, bin, err := env.locate(ap.Parts[1], ap.Raw)
 	if err != nil {
-		return nil, err
-	}
-	regs, ok := RegsFor(runtime.GOARCH)
-	if !ok {
-		return nil, fmt.Errorf("usdt probes are not supported on %s yet", runtime.GOARCH)
+		return file, nil, nil, err
 	}
 	var found []userbin.Note
 	providers := map[string]bool{}
@@ -120,7 +134,7 @@ func resolveUSDT(env *Env, p *Provider, ap AttachSpec) ([]*Target, error) {
 		}
 	}
 	if len(found) == 0 {
-		return nil, noUSDT(bin, ap.Raw, provider, name)
+		return file, nil, nil, noUSDT(bin, ap.Raw, provider, name)
 	}
 	if len(ap.Parts) == 3 && !hasSymbolWildcard(name) && len(providers) > 1 {
 		var names []string
@@ -128,11 +142,23 @@ func resolveUSDT(env *Env, p *Provider, ap AttachSpec) ([]*Target, error) {
 			names = append(names, "usdt:"+file.Name+":"+prov+":"+name)
 		}
 		slices.Sort(names)
-		return nil, fmt.Errorf("%s: several providers have a probe %s: name one: %s", ap.Raw, name, strings.Join(names, ", "))
+		return file, nil, nil, fmt.Errorf("%s: several providers have a probe %s: name one: %s", ap.Raw, name, strings.Join(names, ", "))
+	}
+	return file, bin, found, nil
+}
+
+func resolveUSDT(env *Env, p *Provider, ap AttachSpec) ([]*Target, error) {
+	file, bin, found, err := matchUSDT(env, ap)
+	if err != nil {
+		return nil, err
+	}
+	regs, ok := RegsFor(runtime.GOARCH)
+	if !ok {
+		return nil, fmt.Errorf("usdt probes are not supported on %s yet", runtime.GOARCH)
 	}
 	var out []*Target
 	for _, n := range found {
-		probeName := "usdt:" + file.Name + ":" + n.Provider + ":" + n.Name
+		probeName := usdtName(file, n)
 		if n.Err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", ap.Raw, probeName, n.Err)
 		}
@@ -195,6 +221,56 @@ func usdtArgs(args []userbin.Arg) ([]USDTArg, []*types.Type, error) {
 		ts[i] = types.NewInt(8, a.Signed)
 	}
 	return out, ts, nil
+}
+
+// describeUSDT lists the arguments of the notes of one probe (-lv), one
+// line each: "arg0: int32 (-4@%edi)", the integer type that the note's
+// size and signedness make it and where the note says it is. A probe
+// written at several places has a note for each, which may put an
+// argument in different places (or, rarely, give it different types):
+// the line then gives each, sorted (the order of the notes is the
+// compiler's), separated by "or". A probe whose arguments cannot be
+// decoded says why instead.
+func describeUSDT(notes []userbin.Note) []string {
+	for _, n := range notes {
+		if n.Err != nil {
+			return []string{fmt.Sprintf("(cannot be attached: %v)", n.Err)}
+		}
+	}
+	nargs := 0
+	for _, n := range notes {
+		nargs = max(nargs, len(n.Args))
+	}
+	var lines []string
+	for i := range nargs {
+		var types, texts []string
+		for _, n := range notes {
+			if i >= len(n.Args) {
+				continue
+			}
+			a := n.Args[i]
+			if t := usdtArgType(a); !slices.Contains(types, t) {
+				types = append(types, t)
+			}
+			if !slices.Contains(texts, a.Text) {
+				texts = append(texts, a.Text)
+			}
+		}
+		slices.Sort(types)
+		slices.Sort(texts)
+		lines = append(lines, fmt.Sprintf("arg%d: %s (%s)", i, strings.Join(types, " or "), strings.Join(texts, " or ")))
+	}
+	return lines
+}
+
+// usdtArgType names a USDT argument's type as bpftrace names integer
+// types: int8 .. int64, uint8 .. uint64.
+func usdtArgType(a userbin.Arg) string {
+	t := fmt.Sprintf("int%d", a.Size*8)
+	if !a.Signed {
+		t = "u" + t
+	}
+	return t
 }
 
 // noUSDT is the error for a USDT probe a file does not have: it lists the
