@@ -1,10 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -59,91 +59,70 @@ func TestOutputFile(t *testing.T) {
 	}
 }
 
-// chunk is what one read from gotrace's stdout returned, and when.
-type chunk struct {
-	at   time.Duration
-	text string
-}
-
-// readChunks runs gotrace with stdout on a pipe and returns what each read
-// of the pipe returned. Reads keep up with writes, so each chunk is one
-// write (or writes made within a few microseconds of each other).
-func readChunks(t *testing.T, args ...string) []chunk {
-	t.Helper()
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(gotraceBin, args...)
-	cmd.Env = childEnv()
-	cmd.Stdout = pw
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pw.Close()
-	var chunks []chunk
-	buf := make([]byte, 1<<16)
-	for {
-		n, err := pr.Read(buf)
-		if n > 0 {
-			chunks = append(chunks, chunk{time.Since(start), string(buf[:n])})
-		}
-		if err != nil {
-			break
-		}
-	}
-	pr.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("gotrace %q: %v", args, err)
-	}
-	return chunks
-}
-
 // TestBuffering checks -B: when output reaches stdout. The script prints
-// "a" (no newline), 300 ms later "b\n", 300 ms later "c", and 300 ms later
-// ends.
+// "a" (no newline) on the test's first getppid() call, "b\n" on the
+// second, "c" on the third, and ends on the fourth. The test makes each
+// call only once it has checked what the one before made visible: output
+// that should be there is waited for (up to runTimeout), output that should
+// not is given 300 ms to appear wrongly. So a loaded machine, which delays
+// the tracer or this test, can make neither check fail.
 func TestBuffering(t *testing.T) {
 	kerneltest.Require(t)
-	script := `interval:ms:500 { @n++;
+	script := fmt.Sprintf(`tracepoint:syscalls:sys_enter_getppid /pid == %d/ { @n++;
   if (@n == 1) { printf("a"); }
   if (@n == 2) { printf("b\n"); }
   if (@n == 3) { printf("c"); }
-  if (@n == 4) { clear(@n); exit(); } }`
+  if (@n == 4) { clear(@n); exit(); } }`, os.Getpid())
 	const all = "ab\nc\n\n"
 	tests := []struct {
 		mode string
-		// want are the chunks expected.
-		want []string
+		// visible is what stdout shows after each of the first three
+		// calls.
+		visible [3]string
 	}{
-		{"none", []string{"a", "b\n", "c", "\n\n"}},
-		{"", []string{"a", "b\n", "c", "\n\n"}},
-		{"line", []string{"ab\n", "c\n\n"}},
-		{"full", []string{all}},
+		{"none", [3]string{"a", "ab\n", "ab\nc"}},
+		{"", [3]string{"a", "ab\n", "ab\nc"}},
+		{"line", [3]string{"", "ab\n", "ab\n"}},
+		{"full", [3]string{"", "", ""}},
 	}
 	for _, tt := range tests {
 		t.Run("mode "+tt.mode, func(t *testing.T) {
-			args := []string{"-q", "-e", script}
+			args := []string{"-e", script}
 			if tt.mode != "" {
 				args = append([]string{"-B", tt.mode}, args...)
 			}
-			chunks := readChunks(t, args...)
-			// Writes made within 100 ms of each other count as one: the
-			// end of the run writes what is left, then the "\n\n" that
-			// ends it.
-			var texts []string
-			for i, c := range chunks {
-				if i > 0 && c.at-chunks[i-1].at < 100*time.Millisecond {
-					texts[len(texts)-1] += c.text
-					continue
+			r := startGotrace(t, args...)
+			for i, want := range tt.visible {
+				syscall.Getppid()
+				before := ""
+				if i > 0 {
+					before = tt.visible[i-1]
 				}
-				texts = append(texts, c.text)
+				deadline := time.Now().Add(runTimeout)
+				if want == before {
+					deadline = time.Now().Add(300 * time.Millisecond)
+				}
+				got := r.stdout.String()
+				for got != want && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+					got = r.stdout.String()
+				}
+				if want == before {
+					time.Sleep(time.Until(deadline))
+					got = r.stdout.String()
+				}
+				if got != want {
+					t.Fatalf("after call %d, stdout is %q, want %q", i+1, got, want)
+				}
 			}
-			if strings.Join(texts, "") != all {
-				t.Fatalf("output %q, want %q", strings.Join(texts, ""), all)
+			syscall.Getppid()
+			select {
+			case <-r.done:
+			case <-time.After(runTimeout):
+				t.Fatalf("gotrace did not exit after the fourth call; stdout %q", r.stdout.String())
 			}
-			if strings.Join(texts, "|") != strings.Join(tt.want, "|") {
-				t.Errorf("output arrived as %q, want %q (%v)", texts, tt.want, chunks)
+			if got := r.stdout.String(); got != all || r.err != nil {
+				t.Errorf("gotrace ended with %v and stdout %q, want %q", r.err, got, all)
 			}
 		})
 	}
