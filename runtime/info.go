@@ -62,6 +62,7 @@ func WriteInfo(w io.Writer) error {
 	probe("kprobe, kretprobe", errors.Join(features.HaveProgramType(ebpf.Kprobe), kprobeErr()))
 	probe("fentry, fexit", haveFentry())
 	probe("uprobe, uretprobe, usdt (kernel support)", errors.Join(features.HaveProgramType(ebpf.Kprobe), pmuErr("uprobe")))
+	probe("watchpoint (hardware breakpoints)", errors.Join(features.HaveProgramType(ebpf.PerfEvent), pmuErr("breakpoint")))
 
 	fmt.Fprintf(w, "\nProgram types\n")
 	for _, pt := range []struct {

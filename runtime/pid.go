@@ -12,17 +12,22 @@ import (
 // A script compiled with CompileOptions.PID traces one process, as with
 // bpftrace's -p: programs of tracepoints and raw tracepoints (and other
 // probes that cannot be attached to one process) return at once in other
-// processes (codegen.Options.FilterPID); the perf events of profile and
-// software probes are opened for that process only; BEGIN, END and
+// processes (codegen.Options.FilterPID); the perf events of profile,
+// software and watchpoint probes are opened for that process only (those
+// of watchpoints for the -c command's process too); BEGIN, END and
 // interval probes are not restricted; uprobes, uretprobes and USDT probes
 // are attached to that process only (their files are found as the process
 // sees them: probes.Env.PID). The run ends when the process does.
 
 // forPID returns the target to attach: t, or for a run restricted to one
 // process and a profile, software or user-space probe, a copy whose perf
-// events are opened for that process.
+// events are opened for that process. Watchpoints (probes.Provider.Process)
+// watch the -c command's process too.
 func (r *run) forPID(t *probes.Target) *probes.Target {
 	pid := r.script.opts.PID
+	if pid == 0 && t.Provider.Process {
+		pid = r.childPID
+	}
 	if pid != 0 && t.User != nil {
 		c := *t
 		u := *t.User

@@ -130,7 +130,7 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 	}
 	opts.session.restore(s, l, opts.Stderr)
 
-	r := &run{script: s, loaded: l, out: out, stderr: opts.Stderr, json: opts.Format == JSONFormat}
+	r := &run{script: s, loaded: l, out: out, stderr: opts.Stderr, json: opts.Format == JSONFormat, childPID: ch.pid()}
 	if opts.DryRun {
 		err := r.attachAll(ctx)
 		r.detachAll()
@@ -226,6 +226,8 @@ type run struct {
 	links  []io.Closer
 	// json selects JSON output (see json.go).
 	json bool
+	// childPID is the PID of the -c command, 0 without one.
+	childPID int
 
 	exited bool
 	status int

@@ -107,6 +107,9 @@ func Compile(name, text string, opts CompileOptions) (*Script, error) {
 		// process does.
 		env.PID = opts.PID
 	}
+	// Watchpoints on user-space addresses need to know that there
+	// will be a process to watch.
+	env.Child = env.Child || opts.ChildCommand
 	lib.SetChildCommand(opts.ChildCommand)
 	if env.Kernel == nil {
 		// One set of kernel types for fentry prototypes and for the

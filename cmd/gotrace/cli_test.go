@@ -251,10 +251,21 @@ BEGIN { printf("%d\n"); exit(); }
 			status: 1,
 		},
 		{
-			name: "-e unsupported probe type",
+			// A user-space address means nothing without -p or -c.
+			name: "-e watchpoint without a process",
 			args: []string{"-e", `watchpoint:0x1000:8:rw { }`},
-			stderr: `-e:1:1: error: watchpoint probes are not supported yet
+			stderr: `-e:1:1: error: 0x1000 is a user-space address: name the process whose memory to watch with -p PID or -c CMD (without either, a watchpoint watches a kernel address on every CPU)
 watchpoint:0x1000:8:rw { }
+^
+`,
+			status: 1,
+		},
+		{
+			name: "-e watchpoint on a function's argument",
+			args: []string{"-c", "true", "-e", `BEGIN { }
+w:main+arg0:8:w { }`},
+			stderr: `-e:2:1: error: watchpoint:FUNC+argN:LENGTH:MODE (watching the address a function is passed, each time it is called) is not supported: gotrace watches fixed addresses only, watchpoint:ADDRESS:LENGTH:MODE, e.g. watchpoint:0x404020:8:w
+w:main+arg0:8:w { }
 ^
 `,
 			status: 1,

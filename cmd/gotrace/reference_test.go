@@ -45,6 +45,8 @@ const (
 var notCompiled = map[string]string{
 	"path":     "path() is not supported yet",
 	"override": "override() is not supported yet",
+	// bpftrace's FUNC+argN form, the only one asyncwatchpoint has.
+	"asyncwatchpoint": "watchpoints on a function's argument are not supported",
 }
 
 // extraBuiltins are entries of the Variables and Functions sections that

@@ -23,7 +23,8 @@ type Attachment struct {
 // event is one opened perf event and, if a BPF link attached the program,
 // that link.
 type event struct {
-	cpu  int
+	cpu  int // -1 for an event that follows a thread (tid) on any CPU
+	tid  int // 0 for an event of every task on one CPU
 	fd   int
 	link *link.RawLink // nil when attached with PERF_EVENT_IOC_SET_BPF
 }
@@ -41,7 +42,8 @@ const (
 
 // Attach opens a perf event for spec on each of spec.CPUs (all online CPUs if
 // nil), with pid -1 so it covers every task there (or spec.PID), and
-// attaches prog to each.
+// attaches prog to each. With spec.PID and spec.Threads it opens one event
+// per thread of the process instead, on any CPU.
 // prog must be of type ebpf.PerfEvent (or ebpf.TracePoint for
 // PERF_TYPE_TRACEPOINT events). On error nothing stays open.
 func Attach(spec EventSpec, prog *ebpf.Program) (*Attachment, error) {
@@ -58,6 +60,9 @@ func attach(spec EventSpec, prog *ebpf.Program, mode attachMode) (*Attachment, e
 	if err := checkProgramType(spec, prog); err != nil {
 		return nil, err
 	}
+	if spec.PID != 0 && spec.Threads {
+		return attachThreads(spec, prog, mode)
+	}
 	cpus := spec.CPUs
 	if cpus == nil {
 		var err error
@@ -67,7 +72,7 @@ func attach(spec EventSpec, prog *ebpf.Program, mode attachMode) (*Attachment, e
 	}
 	a := &Attachment{events: make([]event, 0, len(cpus))}
 	for _, cpu := range cpus {
-		ev, err := attachOne(spec, prog, cpu, &mode)
+		ev, err := attachOne(spec, prog, 0, cpu, &mode)
 		if err != nil {
 			_ = a.Close()
 			return nil, fmt.Errorf("perf event %v: CPU %d: %w", spec, cpu, err)
@@ -84,7 +89,7 @@ func attach(spec EventSpec, prog *ebpf.Program, mode attachMode) (*Attachment, e
 func checkProgramType(spec EventSpec, prog *ebpf.Program) error {
 	var want ebpf.ProgramType
 	switch spec.Type {
-	case unix.PERF_TYPE_SOFTWARE, unix.PERF_TYPE_HARDWARE, unix.PERF_TYPE_HW_CACHE, unix.PERF_TYPE_RAW:
+	case unix.PERF_TYPE_SOFTWARE, unix.PERF_TYPE_HARDWARE, unix.PERF_TYPE_HW_CACHE, unix.PERF_TYPE_RAW, unix.PERF_TYPE_BREAKPOINT:
 		want = ebpf.PerfEvent
 	case unix.PERF_TYPE_TRACEPOINT:
 		want = ebpf.TracePoint
@@ -97,14 +102,16 @@ func checkProgramType(spec EventSpec, prog *ebpf.Program) error {
 	return nil
 }
 
-// attachOne opens the event on one CPU and attaches prog. If BPF links turn
-// out to be unsupported it switches *mode to the ioctl for the other CPUs.
-func attachOne(spec EventSpec, prog *ebpf.Program, cpu int, mode *attachMode) (event, error) {
-	fd, err := openEvent(spec, cpu)
+// attachOne opens the event on one CPU (every task there, or spec.PID's),
+// or with tid for one thread on any CPU (cpu -1), and attaches prog. If BPF
+// links turn out to be unsupported it switches *mode to the ioctl for the
+// other events.
+func attachOne(spec EventSpec, prog *ebpf.Program, tid, cpu int, mode *attachMode) (event, error) {
+	fd, err := openEvent(spec, tid, cpu)
 	if err != nil {
 		return event{}, err
 	}
-	ev := event{cpu: cpu, fd: fd}
+	ev := event{cpu: cpu, tid: tid, fd: fd}
 	fail := func(err error) (event, error) {
 		_ = ev.close()
 		return event{}, err
@@ -155,12 +162,18 @@ func linkUnsupported(err error) bool {
 }
 
 // openEvent calls perf_event_open(2) for spec on one CPU, for every task
-// (pid -1) or for spec.PID and its future children, disabled.
-func openEvent(spec EventSpec, cpu int) (int, error) {
+// (pid -1) or for spec.PID and its future children, or with tid for that
+// thread and its future children; disabled.
+func openEvent(spec EventSpec, tid, cpu int) (int, error) {
 	attr := eventAttr(spec)
 	pid := -1
-	if spec.PID != 0 {
+	switch {
+	case tid != 0:
+		pid = tid
+	case spec.PID != 0:
 		pid = spec.PID
+	}
+	if pid != -1 {
 		attr.Bits |= unix.PerfBitInherit
 	}
 	fd, err := unix.PerfEventOpen(&attr, pid, cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
@@ -183,6 +196,11 @@ func eventAttr(spec EventSpec) unix.PerfEventAttr {
 		attr.Bits |= unix.PerfBitFreq
 		attr.Sample = spec.Frequency
 	}
+	if bp := spec.Breakpoint; bp != nil {
+		attr.Bp_type = bp.Access
+		attr.Ext1 = bp.Addr // bp_addr shares its place with config1
+		attr.Ext2 = bp.Len  // and bp_len with config2
+	}
 	attr.Size = uint32(unsafe.Sizeof(attr))
 	return attr
 }
@@ -191,6 +209,14 @@ func eventAttr(spec EventSpec) unix.PerfEventAttr {
 func openHint(spec EventSpec, cpu int, err error) string {
 	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
 		return " (needs root or CAP_PERFMON; see /proc/sys/kernel/perf_event_paranoid)"
+	}
+	if spec.Breakpoint != nil {
+		if hint := breakpointHint(err); hint != "" {
+			return hint
+		}
+	}
+	if cpu < 0 {
+		return ""
 	}
 	if online, oerr := OnlineCPUs(); oerr == nil && !slices.Contains(online, cpu) {
 		return fmt.Sprintf(" (CPU %d is not online; online CPUs: %v)", cpu, online)
@@ -221,7 +247,7 @@ func (a *Attachment) Close() error {
 	var errs []error
 	for i := range a.events {
 		if err := a.events[i].close(); err != nil {
-			errs = append(errs, fmt.Errorf("CPU %d: %w", a.events[i].cpu, err))
+			errs = append(errs, fmt.Errorf("%s: %w", a.events[i].where(), err))
 		}
 	}
 	a.events = nil
@@ -247,11 +273,32 @@ func (ev *event) close() error {
 	return errors.Join(errs...)
 }
 
-// CPUs returns the CPUs the program is attached on.
+// where names the CPU or the thread of an event, for messages.
+func (ev *event) where() string {
+	if ev.tid != 0 {
+		return fmt.Sprintf("thread %d", ev.tid)
+	}
+	return fmt.Sprintf("CPU %d", ev.cpu)
+}
+
+// CPUs returns the CPUs the program is attached on (-1, any CPU, for each
+// event that follows a thread).
 func (a *Attachment) CPUs() []int {
 	out := make([]int, len(a.events))
 	for i, ev := range a.events {
 		out[i] = ev.cpu
+	}
+	return out
+}
+
+// Threads returns the threads the program is attached to, one per event,
+// when it follows threads (EventSpec.Threads); nil otherwise.
+func (a *Attachment) Threads() []int {
+	var out []int
+	for _, ev := range a.events {
+		if ev.tid != 0 {
+			out = append(out, ev.tid)
+		}
 	}
 	return out
 }

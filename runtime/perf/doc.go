@@ -1,6 +1,6 @@
 // Package perf opens perf events and attaches BPF programs to them. It is
-// what powers bpftrace's interval, profile, software and hardware probes
-// (and can also carry tracepoint programs).
+// what powers bpftrace's interval, profile, software, hardware and
+// watchpoint probes (and can also carry tracepoint programs).
 //
 // Why a package of its own: cilium/ebpf's link package can attach to
 // tracepoints and kprobes, but has no public API for a BPF program driven by
@@ -23,10 +23,14 @@
 //     (see HardwareEvents), counted by the CPU's performance counters;
 //     where there are none (most virtual machines) perf_event_open fails
 //     with ENOENT, which TryOpen finds out before anything is attached.
+//   - watchpoint:ADDRESS:LENGTH:MODE is a PERF_TYPE_BREAKPOINT event with
+//     a sample period of 1: on every online CPU for a kernel address, or,
+//     for a process (-p, -c), one per thread of the process, on any CPU
+//     (see BreakpointSpec).
 //
-// All events are opened with pid -1 (every task on that CPU) and
-// PERF_FLAG_FD_CLOEXEC, disabled, and enabled only once the program is
-// attached.
+// Events are opened with pid -1 (every task on that CPU), or for one
+// process, and PERF_FLAG_FD_CLOEXEC, disabled, and enabled only once the
+// program is attached.
 //
 // Kernel behaviour worth knowing: a cpu-clock event is an hrtimer, and the
 // kernel never arms it with a period below 10µs, so interval:us:1 fires at

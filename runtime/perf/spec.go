@@ -30,6 +30,15 @@ type EventSpec struct {
 	// with inherit, the children it creates from then on) instead of for
 	// every task.
 	PID int
+	// Threads, with PID, opens one event per thread of the process, each
+	// following its thread on any CPU (cpu -1), instead of one per CPU:
+	// a hardware breakpoint must follow the threads that touch its
+	// address, and one event per CPU would take a debug register on
+	// every CPU for each thread. CPUs is then ignored.
+	Threads bool
+	// Breakpoint is the address an event of Type unix.PERF_TYPE_BREAKPOINT
+	// watches; nil for other events.
+	Breakpoint *Breakpoint
 }
 
 // String describes the spec for error messages, e.g.
@@ -46,6 +55,8 @@ func (s EventSpec) String() string {
 		what = "hardware/" + name
 	} else if s.Type == unix.PERF_TYPE_TRACEPOINT {
 		what = fmt.Sprintf("tracepoint id %d", s.Config)
+	} else if bp := s.Breakpoint; bp != nil {
+		what = fmt.Sprintf("breakpoint %s on %d bytes at %#x", bp.Mode(), bp.Len, bp.Addr)
 	}
 	rate := fmt.Sprintf("period %d", s.Period)
 	if s.Frequency != 0 {
@@ -55,7 +66,9 @@ func (s EventSpec) String() string {
 	if s.CPUs != nil {
 		where = fmt.Sprintf("CPUs %v", s.CPUs)
 	}
-	if s.PID != 0 {
+	if s.PID != 0 && s.Threads {
+		where = fmt.Sprintf("every thread of PID %d", s.PID)
+	} else if s.PID != 0 {
 		where += fmt.Sprintf(" for PID %d", s.PID)
 	}
 	return what + " " + rate + " on " + where
@@ -70,6 +83,10 @@ func (s EventSpec) validate() error {
 		return fmt.Errorf("perf event %v: both a period (%d) and a frequency are set", s, s.Period)
 	case s.CPUs != nil && len(s.CPUs) == 0:
 		return fmt.Errorf("perf event %v: empty CPU list", s)
+	case (s.Type == unix.PERF_TYPE_BREAKPOINT) != (s.Breakpoint != nil):
+		return fmt.Errorf("perf event %v: a breakpoint event needs a Breakpoint, and only it can have one", s)
+	case s.Breakpoint != nil && (s.Breakpoint.Access == 0 || s.Breakpoint.Access&^(BreakRead|BreakWrite|BreakExec) != 0):
+		return fmt.Errorf("perf event %v: breakpoint access %#x is not a combination of BreakRead, BreakWrite and BreakExec", s, s.Breakpoint.Access)
 	}
 	return nil
 }

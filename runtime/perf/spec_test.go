@@ -176,20 +176,22 @@ func TestSpecConstructors(t *testing.T) {
 		got  EventSpec
 		want EventSpec
 	}{
-		{"interval:s:1", IntervalSpec(time.Second), EventSpec{sw, clock, 1e9, 0, []int{first}, 0}},
-		{"interval:ms:10", IntervalSpec(10 * time.Millisecond), EventSpec{sw, clock, 1e7, 0, []int{first}, 0}},
-		{"interval:us:100", IntervalSpec(100 * time.Microsecond), EventSpec{sw, clock, 1e5, 0, []int{first}, 0}},
-		{"interval:hz:5", IntervalSpecHz(5), EventSpec{sw, clock, 0, 5, []int{first}, 0}},
-		{"profile:hz:99", ProfileSpecHz(99), EventSpec{sw, clock, 0, 99, nil, 0}},
-		{"profile:ms:5", ProfileSpecPeriod(5 * time.Millisecond), EventSpec{sw, clock, 5e6, 0, nil, 0}},
-		{"software:faults", SoftwareSpec(faults, 0), EventSpec{sw, unix.PERF_COUNT_SW_PAGE_FAULTS, 100, 0, nil, 0}},
-		{"software:faults:1", SoftwareSpec(faults, 1), EventSpec{sw, unix.PERF_COUNT_SW_PAGE_FAULTS, 1, 0, nil, 0}},
-		{"software:cs", SoftwareSpec(cs, 0), EventSpec{sw, unix.PERF_COUNT_SW_CONTEXT_SWITCHES, 1000, 0, nil, 0}},
-		{"hardware:cycles", HardwareSpec(cycles, 0), EventSpec{hw, unix.PERF_COUNT_HW_CPU_CYCLES, 1000000, 0, nil, 0}},
-		{"hardware:branches", HardwareSpec(branches, 0), EventSpec{hw, unix.PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 100000, 0, nil, 0}},
-		{"hardware:branches:7", HardwareSpec(branches, 7), EventSpec{hw, unix.PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 7, 0, nil, 0}},
-		{"tracepoint 372", TracepointSpec(372), EventSpec{unix.PERF_TYPE_TRACEPOINT, 372, 1, 0, []int{first}, 0}},
-		{"negative interval", IntervalSpec(-time.Second), EventSpec{sw, clock, 0, 0, []int{first}, 0}},
+		{"interval:s:1", IntervalSpec(time.Second), EventSpec{sw, clock, 1e9, 0, []int{first}, 0, false, nil}},
+		{"interval:ms:10", IntervalSpec(10 * time.Millisecond), EventSpec{sw, clock, 1e7, 0, []int{first}, 0, false, nil}},
+		{"interval:us:100", IntervalSpec(100 * time.Microsecond), EventSpec{sw, clock, 1e5, 0, []int{first}, 0, false, nil}},
+		{"interval:hz:5", IntervalSpecHz(5), EventSpec{sw, clock, 0, 5, []int{first}, 0, false, nil}},
+		{"profile:hz:99", ProfileSpecHz(99), EventSpec{sw, clock, 0, 99, nil, 0, false, nil}},
+		{"profile:ms:5", ProfileSpecPeriod(5 * time.Millisecond), EventSpec{sw, clock, 5e6, 0, nil, 0, false, nil}},
+		{"software:faults", SoftwareSpec(faults, 0), EventSpec{sw, unix.PERF_COUNT_SW_PAGE_FAULTS, 100, 0, nil, 0, false, nil}},
+		{"software:faults:1", SoftwareSpec(faults, 1), EventSpec{sw, unix.PERF_COUNT_SW_PAGE_FAULTS, 1, 0, nil, 0, false, nil}},
+		{"software:cs", SoftwareSpec(cs, 0), EventSpec{sw, unix.PERF_COUNT_SW_CONTEXT_SWITCHES, 1000, 0, nil, 0, false, nil}},
+		{"hardware:cycles", HardwareSpec(cycles, 0), EventSpec{hw, unix.PERF_COUNT_HW_CPU_CYCLES, 1000000, 0, nil, 0, false, nil}},
+		{"hardware:branches", HardwareSpec(branches, 0), EventSpec{hw, unix.PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 100000, 0, nil, 0, false, nil}},
+		{"hardware:branches:7", HardwareSpec(branches, 7), EventSpec{hw, unix.PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 7, 0, nil, 0, false, nil}},
+		{"tracepoint 372", TracepointSpec(372), EventSpec{unix.PERF_TYPE_TRACEPOINT, 372, 1, 0, []int{first}, 0, false, nil}},
+		{"negative interval", IntervalSpec(-time.Second), EventSpec{sw, clock, 0, 0, []int{first}, 0, false, nil}},
+		{"watchpoint:0x1000:8:rw", BreakpointSpec(Breakpoint{Addr: 0x1000, Len: 8, Access: BreakRead | BreakWrite}),
+			EventSpec{Type: unix.PERF_TYPE_BREAKPOINT, Period: 1, Threads: true, Breakpoint: &Breakpoint{0x1000, 8, 3}}},
 	}
 	for _, tt := range tests {
 		if !reflect.DeepEqual(tt.got, tt.want) {
@@ -210,6 +212,13 @@ func TestSpecValidateAndString(t *testing.T) {
 		{spec: EventSpec{Type: unix.PERF_TYPE_HARDWARE, Config: unix.PERF_COUNT_HW_CACHE_MISSES, Period: 1000, PID: 42}, str: "hardware/cache-misses period 1000 on all CPUs for PID 42"},
 		{spec: EventSpec{Type: unix.PERF_TYPE_HARDWARE, Config: 99, Period: 1}, str: "type 0 config 99 period 1 on all CPUs"},
 		{spec: EventSpec{Type: 42, Config: 3, Period: 1}, str: "type 42 config 3 period 1 on all CPUs"},
+		{spec: BreakpointSpec(Breakpoint{Addr: 0x404020, Len: 8, Access: BreakWrite}), str: "breakpoint w on 8 bytes at 0x404020 period 1 on all CPUs"},
+		{spec: BreakpointSpec(Breakpoint{Addr: 0x404020, Len: 4, Access: BreakRead | BreakWrite}).withPID(42), str: "breakpoint rw on 4 bytes at 0x404020 period 1 on every thread of PID 42"},
+		{spec: BreakpointSpec(Breakpoint{Addr: 0x401000, Len: 8, Access: BreakExec}), str: "breakpoint x on 8 bytes at 0x401000 period 1 on all CPUs"},
+		{spec: EventSpec{Type: unix.PERF_TYPE_BREAKPOINT, Period: 1}, wantErr: "needs a Breakpoint"},
+		{spec: EventSpec{Type: unix.PERF_TYPE_SOFTWARE, Period: 1, Breakpoint: &Breakpoint{1, 1, BreakWrite}}, wantErr: "only it can have one"},
+		{spec: BreakpointSpec(Breakpoint{Addr: 8, Len: 8}), wantErr: "breakpoint access 0x0"},
+		{spec: BreakpointSpec(Breakpoint{Addr: 8, Len: 8, Access: 8}), wantErr: "breakpoint access 0x8"},
 		{spec: IntervalSpec(0), wantErr: "neither a period nor a frequency"},
 		{spec: EventSpec{Type: unix.PERF_TYPE_SOFTWARE, Period: 1, Frequency: 1}, wantErr: "both a period"},
 		{spec: ProfileSpecHz(1).withCPUs([]int{}...), wantErr: "empty CPU list"},
@@ -227,6 +236,22 @@ func TestSpecValidateAndString(t *testing.T) {
 		}
 		if got := tt.spec.String(); got != tt.str {
 			t.Errorf("String() = %q, want %q", got, tt.str)
+		}
+	}
+}
+
+func (s EventSpec) withPID(pid int) EventSpec {
+	s.PID = pid
+	return s
+}
+
+func TestBreakpointMode(t *testing.T) {
+	for access, want := range map[uint32]string{
+		BreakRead: "r", BreakWrite: "w", BreakExec: "x",
+		BreakRead | BreakWrite: "rw", BreakWrite | BreakExec: "wx", BreakRead | BreakWrite | BreakExec: "rwx", 0: "",
+	} {
+		if got := (Breakpoint{Access: access}).Mode(); got != want {
+			t.Errorf("Mode() of access %#x = %q, want %q", access, got, want)
 		}
 	}
 }

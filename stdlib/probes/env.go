@@ -30,6 +30,10 @@ type Env struct {
 	// user-space programs find their files as that process does, in its
 	// root directory and among the libraries it has loaded.
 	PID int
+	// Child says that the script runs with a command (-c) whose PID is
+	// known only when the run starts it: watchpoints then watch that
+	// process, as they watch the -p process.
+	Child bool
 
 	// binaries are the ELF files of user probes, read once, by path.
 	binaries map[string]*userbin.Binary

@@ -1,7 +1,7 @@
 // Package probes holds gotrace's probe providers: one table entry per kind of
 // probe (BEGIN/END, tracepoint, rawtracepoint, kprobe/kretprobe,
 // fentry/fexit, uprobe/uretprobe, usdt, interval, profile, software,
-// hardware), each in its own file.
+// hardware, watchpoint), each in its own file.
 //
 // A provider knows everything that is specific to its kind of probe: how its
 // attach points are spelled and expanded (wildcards), what context a probe of
@@ -61,6 +61,12 @@ type Provider struct {
 	// RunOnce marks BEGIN and END: the runtime executes the program once in
 	// the kernel instead of attaching it.
 	RunOnce bool
+	// Process says that, in a run with -p PID or -c CMD, the probes watch
+	// that process: the runtime opens their perf events for it (for the
+	// -c command, from before its execve). Watchpoints need this, since a
+	// user-space address means nothing without its process; other perf
+	// events follow -p only, as in bpftrace.
+	Process bool
 	// Cookie says that the runtime attaches every target with its index
 	// in the program's probe table as the BPF cookie, and that programs
 	// read `probe` and `func` with bpf_get_attach_cookie rather than as
@@ -133,8 +139,8 @@ type Target struct {
 	ArgTypes []*types.Type
 	// Category and Event name a tracepoint or raw tracepoint.
 	Category, Event string
-	// Perf is set for perf-event based probes (interval, profile, software,
-	// hardware).
+	// Perf is set for perf-event based probes (interval, profile,
+	// software, hardware, watchpoint).
 	Perf *perf.EventSpec
 	// Func and Module name a kernel function (kprobe, fentry): Module is
 	// "" for the kernel image. Offset is a kprobe's offset into Func.
@@ -177,6 +183,8 @@ func Table() []*Provider {
 		profileProvider(),
 		softwareProvider(),
 		hardwareProvider(),
+		watchpointProvider(),
+		asyncwatchpointProvider(),
 	}
 }
 
@@ -224,7 +232,7 @@ func (r *Registry) Resolve(env *Env, raw string) ([]*Target, error) {
 
 func (r *Registry) unknownProvider(name string) error {
 	switch name {
-	case "watchpoint", "w", "asyncwatchpoint", "aw", "iter", "it":
+	case "iter", "it":
 		return fmt.Errorf("%s probes are not supported yet", name)
 	}
 	var names []string
