@@ -21,6 +21,9 @@ import "github.com/alecthomas/participle/v2/lexer"
 //     converter reports the missing ones, so the message can name the
 //     statement that follows.
 //
+// fast.go parses the same grammar by hand, for speed: a change here must
+// be made there too (TestFastParserAgrees compares the two).
+//
 // Type and field names matter: the error translator (errors.go) describes
 // what the parser expected using the capitalized struct names (Expr,
 // Block, TypeName, ...), so keep those in sync with describeProduction.
