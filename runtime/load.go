@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -86,7 +87,7 @@ func (s *Script) programSpecs(c loadConfig) (progs map[string]*ebpf.ProgramSpec,
 		})
 		specs[i] = ps
 		prov := p.Target.Provider
-		texts[i] = fmt.Sprintf("%d %d %q %v", ps.Type, ps.AttachType, ps.AttachTo, ps.Instructions)
+		texts[i] = programKey(ps)
 		multiOK[i] = prov.AttachMulti != nil && prov.MultiOK(p.Target)
 		if multiOK[i] {
 			sharers[multiKey(prov, texts[i])]++
@@ -126,6 +127,42 @@ func (s *Script) programSpecs(c loadConfig) (progs map[string]*ebpf.ProgramSpec,
 		progs[name] = specs[i]
 	}
 	return progs, names, multi
+}
+
+// programKey identifies a program's code: programs with the same key are
+// the same program. It holds the program's type and attach point and, for
+// every instruction, its fields, symbol, reference and source line, which
+// is all that formatting the instructions as text shows (and a little
+// more): that is what the key once was, and it took a millisecond of the
+// start-up of ten small programs.
+func programKey(ps *ebpf.ProgramSpec) string {
+	b := make([]byte, 0, 64+40*len(ps.Instructions))
+	appendString := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	b = binary.AppendUvarint(b, uint64(ps.Type))
+	b = binary.AppendUvarint(b, uint64(ps.AttachType))
+	appendString(ps.AttachTo)
+	for _, ins := range ps.Instructions {
+		b = binary.LittleEndian.AppendUint32(b, uint32(ins.OpCode))
+		b = append(b, byte(ins.Dst), byte(ins.Src))
+		b = binary.LittleEndian.AppendUint16(b, uint16(ins.Offset))
+		b = binary.LittleEndian.AppendUint64(b, uint64(ins.Constant))
+		appendString(ins.Symbol())
+		appendString(ins.Reference())
+		src := ""
+		if s := ins.Source(); s != nil {
+			src = s.String()
+		}
+		appendString(src)
+		m := ""
+		if fd := ins.Map(); fd != nil {
+			m = fmt.Sprint(fd)
+		}
+		appendString(m)
+	}
+	return string(b)
 }
 
 // multiKey identifies the programs that one multi link serves: the same

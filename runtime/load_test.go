@@ -50,3 +50,44 @@ func sabotage(prog *ebpf.ProgramSpec) {
 		}
 	}
 }
+
+// TestProgramKey checks the key under which programs are shared: equal for
+// the same code, different when anything the kernel or a reader of the
+// code would see differs.
+func TestProgramKey(t *testing.T) {
+	base := func() *ebpf.ProgramSpec {
+		return &ebpf.ProgramSpec{
+			Type: ebpf.TracePoint,
+			Instructions: asm.Instructions{
+				asm.LoadMapPtr(asm.R1, 0).WithReference("gt_m"),
+				asm.Mov.Imm(asm.R0, 1).WithSource(asm.Comment("@ = count()")),
+				asm.Return(),
+			},
+		}
+	}
+	key := programKey(base())
+	if again := programKey(base()); again != key {
+		t.Error("two copies of one program have different keys")
+	}
+	changes := map[string]func(*ebpf.ProgramSpec){
+		"program type": func(p *ebpf.ProgramSpec) { p.Type = ebpf.Kprobe },
+		"attach type":  func(p *ebpf.ProgramSpec) { p.AttachType = ebpf.AttachTraceFEntry },
+		"attach point": func(p *ebpf.ProgramSpec) { p.AttachTo = "vfs_read" },
+		"constant":     func(p *ebpf.ProgramSpec) { p.Instructions[1].Constant = 2 },
+		"register":     func(p *ebpf.ProgramSpec) { p.Instructions[1].Dst = asm.R2 },
+		"opcode":       func(p *ebpf.ProgramSpec) { p.Instructions[1].OpCode = asm.Add.Op(asm.ImmSource) },
+		"map":          func(p *ebpf.ProgramSpec) { p.Instructions[0] = p.Instructions[0].WithReference("gt_n") },
+		"source line": func(p *ebpf.ProgramSpec) {
+			p.Instructions[1] = p.Instructions[1].WithSource(asm.Comment("@x = count()"))
+		},
+		"symbol":   func(p *ebpf.ProgramSpec) { p.Instructions[0] = p.Instructions[0].WithSymbol("entry") },
+		"one more": func(p *ebpf.ProgramSpec) { p.Instructions = append(p.Instructions, asm.Return()) },
+	}
+	for what, change := range changes {
+		p := base()
+		change(p)
+		if programKey(p) == key {
+			t.Errorf("a different %s gives the same key", what)
+		}
+	}
+}

@@ -2,7 +2,13 @@ package stdlib
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gotrace/gotrace/lang/types"
 )
 
 func TestParseIPLiteral(t *testing.T) {
@@ -38,6 +44,33 @@ func TestParseIPLiteral(t *testing.T) {
 			t.Errorf("parseIPLiteral(%q): %v", tt.in, err)
 		case !bytes.Equal(got, tt.want):
 			t.Errorf("parseIPLiteral(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestFormatInet checks how ntop's value prints: the family in the first 8
+// bytes, then the address.
+func TestFormatInet(t *testing.T) {
+	lib := New()
+	typ := &types.Type{Kind: types.Special, Name: "inet", Size: 24}
+	value := func(family uint64, addr []byte) []byte {
+		b := make([]byte, 24)
+		binary.LittleEndian.PutUint64(b, family)
+		copy(b[8:], addr)
+		return b
+	}
+	tests := []struct {
+		raw  []byte
+		want string
+	}{
+		{value(unix.AF_INET, []byte{127, 0, 0, 1}), "127.0.0.1"},
+		{value(unix.AF_INET, []byte{10, 200, 3, 255}), "10.200.3.255"},
+		{value(unix.AF_INET6, []byte{15: 1}), "::1"},
+		{value(unix.AF_INET6, []byte{10: 0xff, 11: 0xff, 12: 1, 13: 2, 14: 3, 15: 4}), "::ffff:1.2.3.4"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(lib.FormatSpecial(typ, tt.raw)); got != tt.want {
+			t.Errorf("inet % x: got %q, want %q", tt.raw, got, tt.want)
 		}
 	}
 }

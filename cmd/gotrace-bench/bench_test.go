@@ -213,6 +213,9 @@ func TestParseFlags(t *testing.T) {
 func fakeReport() *report {
 	res := newResults()
 	scripts := perEventScripts()
+	// No script of the set has a footnote now; a made-up one checks how
+	// footnotes are shown.
+	scripts[len(scripts)-1].Note = "a footnote"
 	for i := range scripts {
 		for _, v := range []float64{100, 110, 90} {
 			res.add(scriptMetric(mEvent, i), gotraceName, v)
@@ -260,8 +263,8 @@ func TestRender(t *testing.T) {
 		"(untraced: 390 ns)",
 		"| `@[comm] = count()` | 100 | 200 | 0.50 | 90 | 270 | 0.33 | 10.0 MB | 90.0 MB | 0.11 |",
 		"| geometric mean | | | 0.50 | | | | | | |",
-		"| `profile:hz:999` count* |",
-		"\n* `@[cpu] = count()`",
+		"| `profile:hz:999`, `@[kstack] = count()`* |",
+		"\n* a footnote\n",
 		"| per-event cost, slowest script against bpftrace | — | — | 0.50 | ≤ 1 | yes |",
 		"| start-up, `BEGIN { exit(); }`, exec to exit | 12.0 ms | 290.0 ms | 0.04 | ≤ 0.1 | yes |",
 		"| start-up, 10 probes, exec to attached | 60.0 ms | 120.0 ms | 0.50 | ≤ 0.1 | **no** |",

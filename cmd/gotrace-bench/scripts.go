@@ -48,12 +48,8 @@ tracepoint:raw_syscalls:sys_exit /@start[tid]/ {
 	delete(@start[tid]);
 }`},
 		{Name: "printf flood", Progs: 1, Text: floodScript},
-		// The issue's script is `profile:hz:999 { @[kstack] = count(); }`;
-		// gotrace has no kstack yet, so this counts by CPU. When it has,
-		// replace the text (and drop the note).
-		{Name: "`profile:hz:999` count", Progs: 1,
-			Text: `profile:hz:999 { @[cpu] = count(); }`,
-			Note: "`@[cpu] = count()`: the issue's `@[kstack] = count()` needs kstack, which gotrace does not have yet"},
+		{Name: "`profile:hz:999`, `@[kstack] = count()`", Progs: 1,
+			Text: `profile:hz:999 { @[kstack] = count(); }`},
 	}
 }
 

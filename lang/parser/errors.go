@@ -108,7 +108,7 @@ func (t *translator) translate(err error) *diag.Error {
 		e.Hint = "separate the attach points of one probe with ','"
 	case wantsBlock && prev.Type == tokAttach && strings.Contains(prev.Value, "("):
 		e.Hint = "statements must be inside an action block: BEGIN { ... }"
-	case tok.Type == tokKeyword && (has("<ident>") || has("Expr") || has("expr") || has("UnaryExpr")):
+	case tok.Type == tokKeyword && (has("<ident>") || has("Expr") || has("UnaryExpr")):
 		e.Hint = fmt.Sprintf("%q is a reserved word", tok.Value)
 	}
 	return e
@@ -400,9 +400,7 @@ func describeItem(it string) string {
 		}
 		return ""
 	}
-	// participle capitalizes the names of struct productions but not
-	// of Parseable ones (expr).
-	return describeProduction(strings.ToUpper(it[:1]) + it[1:])
+	return describeProduction(it)
 }
 
 // describeProduction describes a grammar production by its (capitalized)

@@ -21,6 +21,9 @@ import "github.com/alecthomas/participle/v2/lexer"
 //     converter reports the missing ones, so the message can name the
 //     statement that follows.
 //
+// fast.go parses the same grammar by hand, for speed: a change here must
+// be made there too (TestFastParserAgrees compares the two).
+//
 // Type and field names matter: the error translator (errors.go) describes
 // what the parser expected using the capitalized struct names (Expr,
 // Block, TypeName, ...), so keep those in sync with describeProduction.
@@ -119,22 +122,20 @@ type block struct {
 	Tokens []lexer.Token
 }
 
-// itemGrammar is one statement, or a stray ';'. Statements that end with a
-// block need no ';'; the others take an optional one (see converter.block).
-// A '{' at the start of a statement opens a nested block, never a block
-// expression, so Block comes before Expr. The rest of the grammar refers to
-// it as item, which parses the common cases without participle
-// (stmtparse.go).
-type itemGrammar struct {
-	If     *ifStmt     `parser:"  @@"`
+// item is one statement, or a stray ';'. Statements that end with a block
+// need no ';'; the others take an optional one (see converter.block). A
+// '{' at the start of a statement opens a nested block, never a block
+// expression, so Block comes before Expr.
+type item struct {
+	Block  *block      `parser:"  @@"`
+	Expr   *exprStmt   `parser:"| ( @@"`
+	Let    *letStmt    `parser:"  | @@"`
+	Jump   *jumpStmt   `parser:"  | @@ )"`
+	Term   bool        `parser:"  @';'?"`
+	If     *ifStmt     `parser:"| @@"`
 	Unroll *unrollStmt `parser:"| @@"`
 	While  *whileStmt  `parser:"| @@"`
 	For    *forStmt    `parser:"| @@"`
-	Block  *block      `parser:"| @@"`
-	Let    *letStmt    `parser:"| ( @@"`
-	Jump   *jumpStmt   `parser:"  | @@"`
-	Expr   *exprStmt   `parser:"  | @@ )"`
-	Term   bool        `parser:"  @';'?"`
 	Semi   bool        `parser:"| @';'"`
 	Tokens []lexer.Token
 }
@@ -192,11 +193,10 @@ type assignTail struct {
 	Value *expr  `parser:"@@"`
 }
 
-// exprGrammar is a conditional expression, the loosest-binding expression
-// form. Its binary operators are a flat operand/operator list; see
-// converter.binary. The rest of the grammar refers to it as expr, which
-// parses the common cases without participle (exprparse.go).
-type exprGrammar struct {
+// expr is a conditional expression, the loosest-binding expression form.
+// Its binary operators are a flat operand/operator list; see
+// converter.binary.
+type expr struct {
 	Head *unaryExpr    `parser:"@@"`
 	Tail []*binaryTail `parser:"@@*"`
 	Tern *ternaryTail  `parser:"@@?"`
@@ -218,10 +218,10 @@ type binaryTail struct {
 // primary expression with its postfix operators.
 type unaryExpr struct {
 	Pos    lexer.Position
-	Prim   *primary   `parser:"( @@"`
-	Suffix []*suffix  `parser:"  @@* )"`
-	Op     string     `parser:"| ( @(UnOp | AmbOp | IncDec)"`
+	Op     string     `parser:"( @(UnOp | AmbOp | IncDec)"`
 	X      *unaryExpr `parser:"  @@ )"`
+	Prim   *primary   `parser:"| @@"`
+	Suffix []*suffix  `parser:"  @@*"`
 }
 
 // suffix is one postfix operator: .f, ->f, .0, [i], ++ or --.

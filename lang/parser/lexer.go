@@ -169,19 +169,14 @@ func (lexDef) LexString(filename, s string) (lexer.Lexer, error) {
 	return &tokenStream{toks: res.toks}, nil
 }
 
-// tokenStream hands out an already scanned token slice, which ends with
-// the EOF token unless eof is set (a part of a script, see parts.go).
+// tokenStream hands out an already scanned token slice.
 type tokenStream struct {
 	toks []lexer.Token
 	i    int
-	eof  lexer.Token
 }
 
 func (t *tokenStream) Next() (lexer.Token, error) {
 	if t.i >= len(t.toks) {
-		if t.eof.EOF() {
-			return t.eof, nil
-		}
 		return t.toks[len(t.toks)-1], nil // the EOF token
 	}
 	tok := t.toks[t.i]

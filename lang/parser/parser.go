@@ -1,7 +1,7 @@
 // Package parser turns the text of a gotrace (bpftrace-compatible) script
 // into the syntax tree of package lang/ast.
 //
-// It works in layers:
+// It works in these layers, one file each:
 //
 //   - lexer.go: a hand-written, context-sensitive lexer. bpftrace cannot be
 //     tokenized without knowing where you are: at the top level
@@ -15,12 +15,11 @@
 //     operand/operator list, and optional ';' separators are checked later,
 //     so the grammar stays small and every error is found at the first token
 //     that cannot fit.
-//   - exprparse.go, stmtparse.go: expressions and statements, most of a
-//     script, are read by hand from the same tokens into the same parse
-//     tree, since participle's trial of alternatives made large scripts
-//     slow to parse; participle still parses the rarer forms and every
-//     statement or expression with a syntax error, and reports the error.
-//     parts.go parses a large script's top-level items on all CPUs.
+//   - fast.go: a recursive-descent parser for the same grammar, which
+//     builds the same parse tree. Every script that parses is parsed by
+//     it: building participle's parser takes milliseconds, most of the
+//     start-up of a small script. At the first token that does not fit it
+//     gives up, and participle parses the script for its error.
 //   - convert.go: turns the participle parse tree into lang/ast nodes,
 //     applying C operator precedence, and reports the errors that are
 //     easier to find on the tree (a missing ';', a bad assignment target).
@@ -28,8 +27,9 @@
 //     UnaryExpr)") into plain words with a position, a caret and a hint,
 //     as *diag.List.
 //
-// The participle parser is built once, on first use, and is immutable; the
-// package has no other state, so Parse is safe for concurrent use.
+// The participle parser is built once, when first needed (for a script
+// with a syntax error, or ParseExpr), and is immutable; the package has no
+// other state, so Parse is safe for concurrent use.
 package parser
 
 import (
@@ -43,36 +43,27 @@ import (
 	"github.com/gotrace/gotrace/lang/diag"
 )
 
-// grammars holds the participle parsers: for a whole program, for a lone
-// expression, for an operand and for a statement (see exprparse.go and
-// stmtparse.go for the last three).
+// grammars holds the participle parsers for a whole program and for a lone
+// expression. Both share one grammar.
 type grammars struct {
 	program *participle.Parser[program]
-	expr    *participle.Parser[exprGrammar]
-	primary *participle.Parser[primary]
-	item    *participle.Parser[itemGrammar]
+	expr    *participle.Parser[expr]
 }
 
 // buildGrammars builds the participle parsers; it runs once.
 var buildGrammars = sync.OnceValues(func() (*grammars, error) {
-	opts := []participle.Option{participle.Lexer(lexDef{}), participle.UseLookahead(0)}
-	p, err := participle.Build[program](opts...)
+	p, err := participle.Build[program](
+		participle.Lexer(lexDef{}),
+		participle.UseLookahead(0),
+	)
 	if err != nil {
 		return nil, err
 	}
-	e, err := participle.Build[exprGrammar](opts...)
+	e, err := participle.ParserForProduction[expr](p)
 	if err != nil {
 		return nil, err
 	}
-	prim, err := participle.ParserForProduction[primary](e)
-	if err != nil {
-		return nil, err
-	}
-	it, err := participle.Build[itemGrammar](opts...)
-	if err != nil {
-		return nil, err
-	}
-	return &grammars{program: p, expr: e, primary: prim, item: it}, nil
+	return &grammars{program: p, expr: e}, nil
 })
 
 // Parse parses a script. name is what errors show ("-e" or a file path).
@@ -82,7 +73,11 @@ var buildGrammars = sync.OnceValues(func() (*grammars, error) {
 func Parse(name, text string) (*ast.Program, error) {
 	src := &diag.Source{Name: name, Text: text}
 	errs := &diag.List{Src: src}
-	tree := parseTree[program](errs, name, text, false, func(g *grammars) *participle.Parser[program] { return g.program })
+	res := scan(name, text, false)
+	tree, ok := parseFast(res)
+	if !ok {
+		tree = parseTree[program](errs, res, false, func(g *grammars) *participle.Parser[program] { return g.program })
+	}
 	if tree == nil {
 		return nil, errs.Err()
 	}
@@ -99,21 +94,21 @@ func Parse(name, text string) (*ast.Program, error) {
 func ParseExpr(name, text string) (ast.Expr, error) {
 	src := &diag.Source{Name: name, Text: text}
 	errs := &diag.List{Src: src}
-	tree := parseTree[exprGrammar](errs, name, text, true, func(g *grammars) *participle.Parser[exprGrammar] { return g.expr })
+	tree := parseTree[expr](errs, scan(name, text, true), true, func(g *grammars) *participle.Parser[expr] { return g.expr })
 	if tree == nil {
 		return nil, errs.Err()
 	}
 	c := &converter{errs: errs}
-	x := c.expr((*expr)(tree))
+	x := c.expr(tree)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return x, nil
 }
 
-// parseTree lexes text and runs the participle parser chosen by pick. On
-// failure it records the error in errs and returns nil.
-func parseTree[G any](errs *diag.List, name, text string, exprOnly bool, pick func(*grammars) *participle.Parser[G]) (tree *G) {
+// parseTree runs the participle parser chosen by pick on the tokens of a
+// scan. On failure it records the error in errs and returns nil.
+func parseTree[G any](errs *diag.List, res *scanResult, exprOnly bool, pick func(*grammars) *participle.Parser[G]) (tree *G) {
 	defer func() {
 		// The grammar is built to never panic; should it happen anyway,
 		// report it as an error rather than crash the tracer.
@@ -126,12 +121,6 @@ func parseTree[G any](errs *diag.List, name, text string, exprOnly bool, pick fu
 	if err != nil {
 		errs.Add(ast.Pos{}, "internal parser error: %v", err)
 		return nil
-	}
-	res := scan(name, text, exprOnly)
-	if p, ok := any(pick(g)).(*participle.Parser[program]); ok && res.err == nil {
-		if tree := parseInParts(p, res.toks); tree != nil {
-			return any(tree).(*G)
-		}
 	}
 	peek, err := lexer.Upgrade(&tokenStream{toks: res.toks})
 	if err != nil {

@@ -66,6 +66,33 @@ func TestKernelTracepoints(t *testing.T) {
 	}
 }
 
+// TestKernelLookup checks, on this kernel, what Lookup relies on: every
+// tracepoint available_events lists has an enable file, and the events
+// that are not listed (ftrace's own) have none.
+func TestKernelLookup(t *testing.T) {
+	fs := openKernel(t)
+	listed, err := fs.Tracepoints()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range listed {
+		got, ok, err := fs.Lookup(tp.Category, tp.Name)
+		if !ok || err != nil || len(got) != 1 || got[0] != tp {
+			t.Errorf("Lookup(%q, %q) = %v, %v, %v", tp.Category, tp.Name, got, ok, err)
+		}
+	}
+	walked, err := fs.walkEvents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(walked) != len(listed) {
+		t.Errorf("%d events have an enable file, %d are listed", len(walked), len(listed))
+	}
+	if _, _, err := fs.Lookup("ftrace", "function"); err == nil {
+		t.Error("Lookup found ftrace:function, which available_events does not list")
+	}
+}
+
 func slicesIndex(tps []Tracepoint, tp Tracepoint) (int, bool) {
 	for i, x := range tps {
 		if x == tp {

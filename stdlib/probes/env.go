@@ -50,16 +50,23 @@ func (e *Env) tracepoints() (TracepointSource, error) {
 	return e.Tracepoints, nil
 }
 
-// listedTracepoints is tracefs with its list of tracepoints read once:
-// every probe of a script matches against the same list, and reading and
-// sorting available_events for each one made resolving ten probes take
-// tens of milliseconds.
+// listedTracepoints is tracefs with what a script's probes ask about read
+// once: the list of tracepoints, which wildcards match against (reading
+// and sorting available_events for each probe made resolving ten probes
+// take tens of milliseconds), and the format of each tracepoint, which
+// every probe on it reads.
 type listedTracepoints struct {
 	*tracefs.FS
-	all []tracefs.Tracepoint
+	all     []tracefs.Tracepoint
+	formats map[tracefs.Tracepoint]*tracefs.Format
 }
 
+// Match looks a name without wildcards up directly (see tracefs.Lookup):
+// the list is read only for a wildcard.
 func (l *listedTracepoints) Match(category, name string) ([]tracefs.Tracepoint, error) {
+	if tps, ok, err := l.FS.Lookup(category, name); ok {
+		return tps, err
+	}
 	if l.all == nil {
 		all, err := l.FS.Tracepoints()
 		if err != nil {
@@ -68,6 +75,24 @@ func (l *listedTracepoints) Match(category, name string) ([]tracefs.Tracepoint, 
 		l.all = all
 	}
 	return tracefs.Filter(l.all, category, name)
+}
+
+// Format reads a tracepoint's format the first time it is asked for. The
+// Format is shared: callers only read it.
+func (l *listedTracepoints) Format(category, name string) (*tracefs.Format, error) {
+	tp := tracefs.Tracepoint{Category: category, Name: name}
+	if f, ok := l.formats[tp]; ok {
+		return f, nil
+	}
+	f, err := l.FS.Format(category, name)
+	if err != nil {
+		return nil, err
+	}
+	if l.formats == nil {
+		l.formats = map[tracefs.Tracepoint]*tracefs.Format{}
+	}
+	l.formats[tp] = f
+	return f, nil
 }
 
 func (e *Env) functions() FunctionSource {
