@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"debug/elf"
@@ -213,36 +212,16 @@ func ldconfigPath(t *testing.T, soname string) string {
 // waitingTarget is uprobetarget in "wait" mode: it calls add3 once for
 // each line written to it and answers "done".
 type waitingTarget struct {
-	cmd   *exec.Cmd
-	in    io.WriteCloser
-	out   *bufio.Reader
+	pipedProcess
 	mu    sync.Mutex
 	ended bool
 }
 
 func startWaitingTarget(t *testing.T, bin string) *waitingTarget {
 	t.Helper()
-	w := &waitingTarget{cmd: exec.Command(bin, "wait")}
-	w.start(t)
-	return w
-}
-
-// start starts the target, with pipes to its stdin and stdout.
-func (w *waitingTarget) start(t *testing.T) {
-	t.Helper()
-	var err error
-	if w.in, err = w.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	out, err := w.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.out = bufio.NewReader(out)
-	if err := w.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	w := &waitingTarget{pipedProcess: startPiped(t, exec.Command(bin, "wait"))}
 	t.Cleanup(w.end)
+	return w
 }
 
 // call makes the target call add3(n, pid, 7) and waits until it has.

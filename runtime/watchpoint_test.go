@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -139,27 +138,13 @@ w:%#x:8:rw { @accesses = count(); }
 // watchProcess is wptarget started in a mode that waits for lines on its
 // standard input.
 type watchProcess struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Reader
+	pipedProcess
 }
 
 // startWatchProcess starts bin N MODE and waits until it is ready.
 func startWatchProcess(t *testing.T, bin string, n int, mode string) *watchProcess {
 	t.Helper()
-	w := &watchProcess{cmd: exec.Command(bin, strconv.Itoa(n), mode)}
-	var err error
-	if w.in, err = w.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	out, err := w.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.out = bufio.NewReader(out)
-	if err := w.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	w := &watchProcess{startPiped(t, exec.Command(bin, strconv.Itoa(n), mode))}
 	t.Cleanup(func() {
 		w.in.Close()
 		w.cmd.Process.Kill()
