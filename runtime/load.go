@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strconv"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gotrace/gotrace/codegen"
+	"github.com/gotrace/gotrace/runtime/perf"
 	"github.com/gotrace/gotrace/stdlib"
 	"github.com/gotrace/gotrace/stdlib/probes"
 )
@@ -77,29 +77,11 @@ func (s *Script) load(c loadConfig) (*loaded, error) {
 // release but has the accounting (a backport) gets the limit lifted, which
 // does no harm.
 func removeMemlock() {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err == nil && chargesMemcg(unix.ByteSliceToString(u.Release[:])) {
+	if perf.RunningKernelAtLeast(5, 11) {
 		return
 	}
 	// pid 0 is this process. Needs CAP_SYS_RESOURCE.
 	_ = unix.Prlimit(0, unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}, nil)
-}
-
-// chargesMemcg reports whether a kernel of this release ("6.1.0-13-amd64")
-// charges BPF memory to the memory cgroup: 5.11 and later. A release it
-// cannot read is taken for an older one.
-func chargesMemcg(release string) bool {
-	major, rest, _ := strings.Cut(release, ".")
-	minor := rest
-	if i := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
-		minor = rest[:i]
-	}
-	ma, err1 := strconv.Atoi(major)
-	mi, err2 := strconv.Atoi(minor)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return ma > 5 || ma == 5 && mi >= 11
 }
 
 // programSpecs returns the programs to load, with their constants patched
