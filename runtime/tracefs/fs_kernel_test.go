@@ -38,6 +38,34 @@ func TestKernelOpen(t *testing.T) {
 	}
 }
 
+// A tracefs mounted at the preferred place is used without a look at the
+// mount table (here one that names another mount).
+func TestKernelOpenPreferred(t *testing.T) {
+	fs := openKernel(t)
+	if fs.Root() != DefaultDir {
+		t.Skipf("tracefs is at %s, not %s", fs.Root(), DefaultDir)
+	}
+	tmp := t.TempDir()
+	other := filepath.Join(tmp, "other")
+	copyTree(t, testdataRoot, other)
+	mounts := filepath.Join(tmp, "mounts")
+	if err := os.WriteFile(mounts, []byte("nodev "+other+" tracefs rw 0 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := open(mountConfig{mounts: mounts, tracefs: DefaultDir, debugfs: "/nonexistent-debugfs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Root() != DefaultDir {
+		t.Errorf("Root() = %q, want %q", got.Root(), DefaultDir)
+	}
+	// A directory that is not a tracefs mount is not taken for one.
+	got, err = open(mountConfig{mounts: mounts, tracefs: other, debugfs: "/nonexistent-debugfs"})
+	if err != nil || got.Root() != other {
+		t.Errorf("open with tracefs = a copy: %v, %v; want the copy through the mount table", got, err)
+	}
+}
+
 func TestKernelTracepoints(t *testing.T) {
 	fs := openKernel(t)
 	tps, err := fs.Tracepoints()
