@@ -11,9 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TracepointLink is a program attached to a tracepoint by AttachTracepoint.
+// TracepointLink is a program attached to a tracepoint by AttachTracepoint:
+// its BPF link. The link holds the perf event, whose descriptor is closed
+// once the link is made (the kernel frees the event when the link goes):
+// one descriptor per probe rather than two, which matters for scripts
+// that attach thousands of tracepoints, and for tools that look through a
+// process's descriptors.
 type TracepointLink struct {
-	link, event int
+	link int
 }
 
 // AttachTracepoint attaches prog, a tracepoint program, to the tracepoint
@@ -45,11 +50,11 @@ func AttachTracepoint(id uint64, prog *ebpf.Program, cookie uint64) (*Tracepoint
 		return nil, fmt.Errorf("perf_event_open: %w", err)
 	}
 	link, err := linkCreatePerfEvent(prog.FD(), event, cookie)
+	unix.Close(event)
 	if err != nil {
-		unix.Close(event)
 		return nil, fmt.Errorf("creating a BPF link: %w", err)
 	}
-	return &TracepointLink{link: link, event: event}, nil
+	return &TracepointLink{link: link}, nil
 }
 
 // linkCreateAttr is the perf_event member of union bpf_attr for
@@ -73,23 +78,18 @@ func linkCreatePerfEvent(prog, event int, cookie uint64) (int, error) {
 	return int(fd), nil
 }
 
-// Close detaches the program: it closes the link, then the perf event.
-// It may be called more than once.
+// Close detaches the program and frees the perf event: it closes the
+// link. It may be called more than once.
 func (l *TracepointLink) Close() error {
-	var errs []error
-	if l.link >= 0 {
-		if err := unix.Close(l.link); err != nil {
-			errs = append(errs, fmt.Errorf("closing BPF link: %w", err))
-		}
-		l.link = -1
+	if l.link < 0 {
+		return nil
 	}
-	if l.event >= 0 {
-		if err := unix.Close(l.event); err != nil {
-			errs = append(errs, fmt.Errorf("closing perf event: %w", err))
-		}
-		l.event = -1
+	err := unix.Close(l.link)
+	l.link = -1
+	if err != nil {
+		return fmt.Errorf("closing BPF link: %w", err)
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // RunningKernelAtLeast reports whether the running kernel's release

@@ -75,8 +75,8 @@ func cookieProgram(t *testing.T) (*ebpf.Program, *ebpf.Map) {
 }
 
 // AttachTracepoint attaches by ID with a cookie the program reads, the
-// program runs on the tracepoint until Close, and Close leaves no
-// descriptor open.
+// program runs on the tracepoint until Close (though the perf event's own
+// descriptor is closed), and Close leaves no descriptor open.
 func TestKernelAttachTracepoint(t *testing.T) {
 	kerneltest.Require(t)
 	if !RunningKernelAtLeast(5, 15) {
@@ -104,6 +104,10 @@ func TestKernelAttachTracepoint(t *testing.T) {
 	withCookie, err := AttachTracepoint(id, cookieProg, cookie)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// One descriptor each, the link: the perf event is the link's.
+	if n := openFDs(t); n != fds+2 {
+		t.Errorf("%d descriptors open with two programs attached, %d before", n, fds)
 	}
 	const calls = 50
 	for range calls {
