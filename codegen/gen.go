@@ -24,6 +24,9 @@ type gen struct {
 	pending string  // label to put on the next instruction
 	labels  *int    // label counter, shared with the callbacks of map loops
 	pos     ast.Pos // source position being compiled, for annotations
+	// src is the annotation of line srcLineNo (see source).
+	src       srcLine
+	srcLineNo int
 	// callPos is the position of the call whose table entry is emitting
 	// code, for the reports of CheckHelper.
 	callPos ast.Pos
@@ -51,15 +54,22 @@ type gen struct {
 	exitLabel string
 }
 
-// srcLine annotates instructions with the script line they came from; -d
-// and verifier errors show it.
-type srcLine struct {
-	file string
-	line int
-	text string
-}
+// srcLine annotates instructions with the script line they came from,
+// "file:line: text"; -d and verifier errors show it. It is formatted once
+// for all the instructions of a line (see gen.source): cilium/ebpf asks
+// each instruction for its line when it loads a program.
+type srcLine struct{ s string }
 
-func (s srcLine) String() string { return fmt.Sprintf("%s:%d: %s", s.file, s.line, s.text) }
+func (s srcLine) String() string { return s.s }
+
+// source is the annotation of the line being compiled.
+func (g *gen) source() srcLine {
+	if g.srcLineNo != g.pos.Line || g.src.s == "" {
+		g.src = srcLine{fmt.Sprintf("%s:%d: %s", g.c.src.Name, g.pos.Line, g.c.src.Line(g.pos.Line))}
+		g.srcLineNo = g.pos.Line
+	}
+	return g.src
+}
 
 // at sets the source position for the instructions that follow.
 func (g *gen) at(p ast.Pos) {
@@ -82,7 +92,7 @@ func (g *gen) emit(insns ...asm.Instruction) {
 			g.pending = ""
 		}
 		if g.pos.IsValid() && ins.Source() == nil {
-			ins = ins.WithSource(srcLine{g.c.src.Name, g.pos.Line, g.c.src.Line(g.pos.Line)})
+			ins = ins.WithSource(g.source())
 		}
 		g.insns = append(g.insns, ins)
 	}

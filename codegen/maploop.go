@@ -86,7 +86,7 @@ func (g *gen) mapLen(m *Map) *tmp {
 	fn := funcPrefix + g.newLabel()
 	ret := asm.Mov.Imm(asm.R0, 0).WithSymbol(fn)
 	if g.pos.IsValid() {
-		ret = ret.WithSource(srcLine{g.c.src.Name, g.pos.Line, g.c.src.Line(g.pos.Line)})
+		ret = ret.WithSource(g.source())
 	}
 	g.subprogs = append(g.subprogs, btf.WithFuncMetadata(ret, funcInfo(fn, 4, false)), asm.Return())
 	g.forEachMapElem(m, fn)
