@@ -1,6 +1,7 @@
 package codegen_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -109,6 +110,28 @@ func TestWildcardTargets(t *testing.T) {
 		}
 		if out.ProbeNames[i] != p.Target.Name {
 			t.Errorf("probe name %d is %q, want %q", i, out.ProbeNames[i], p.Target.Name)
+		}
+	}
+}
+
+// TestRingBufferSize checks that the event ring buffer is 1 MiB by default
+// when a program can write to it, a page when none can, and the size the
+// script's config asks for in either case.
+func TestRingBufferSize(t *testing.T) {
+	page := uint32(os.Getpagesize())
+	for _, c := range []struct {
+		script string
+		want   uint32
+	}{
+		{`tracepoint:raw_syscalls:sys_enter { @ = count(); } END { @x = sum(1); }`, page},
+		{`tracepoint:raw_syscalls:sys_enter { printf("%d\n", pid); }`, 1 << 20},
+		{`BEGIN { exit(); }`, 1 << 20},
+		{`tracepoint:raw_syscalls:sys_enter { @[tid] = count(); if (@[tid] > 5) { print(@); } }`, 1 << 20},
+		{`config = { perf_rb_pages = 64 } tracepoint:raw_syscalls:sys_enter { @ = count(); }`, 64 * page},
+	} {
+		out := compile(t, c.script)
+		if got := out.Specs[codegen.EventsMap].MaxEntries; got != c.want {
+			t.Errorf("%s: ring buffer of %d bytes, want %d", c.script, got, c.want)
 		}
 	}
 }

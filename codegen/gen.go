@@ -54,15 +54,16 @@ type gen struct {
 	exitLabel string
 }
 
-// srcLine annotates instructions with the script line they came from; -d
-// and verifier errors show it.
+// srcLine annotates instructions with the script line they came from,
+// "file:line: text"; -d and verifier errors show it. It is formatted once
+// for all the instructions of a line (see gen.srcLineAt): cilium/ebpf asks
+// annotated instructions for their line when it loads a program.
 type srcLine struct {
-	file string
 	line int
-	text string
+	s    string
 }
 
-func (s *srcLine) String() string { return fmt.Sprintf("%s:%d: %s", s.file, s.line, s.text) }
+func (s *srcLine) String() string { return s.s }
 
 // srcLineAt returns the annotation for the line being compiled, or nil
 // when there is none.
@@ -71,7 +72,7 @@ func (g *gen) srcLineAt() *srcLine {
 		return nil
 	}
 	if g.src == nil || g.src.line != g.pos.Line {
-		g.src = &srcLine{g.c.src.Name, g.pos.Line, g.c.src.Line(g.pos.Line)}
+		g.src = &srcLine{g.pos.Line, fmt.Sprintf("%s:%d: %s", g.c.src.Name, g.pos.Line, g.c.src.Line(g.pos.Line))}
 	}
 	return g.src
 }

@@ -9,10 +9,10 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
 	"github.com/gotrace/gotrace/codegen"
+	"github.com/gotrace/gotrace/runtime/perf"
 	"github.com/gotrace/gotrace/stdlib"
 	"github.com/gotrace/gotrace/stdlib/probes"
 )
@@ -42,10 +42,7 @@ type loadConfig struct {
 
 // load puts the script's maps and programs into the kernel.
 func (s *Script) load(c loadConfig) (*loaded, error) {
-	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; newer ones
-	// (cgroup accounting) make this a no-op. Failure surfaces as a load
-	// error below, which says what to do.
-	_ = rlimit.RemoveMemlock()
+	removeMemlock()
 	spec := &ebpf.CollectionSpec{
 		Maps:     map[string]*ebpf.MapSpec{},
 		Programs: map[string]*ebpf.ProgramSpec{},
@@ -64,6 +61,27 @@ func (s *Script) load(c loadConfig) (*loaded, error) {
 		l.progs = append(l.progs, coll.Programs[n])
 	}
 	return l, nil
+}
+
+// removeMemlock lifts RLIMIT_MEMLOCK on kernels that charge BPF maps and
+// programs to it, those before 5.11; newer ones charge the memory cgroup
+// and ignore the limit, and there it is left alone. Failure surfaces as a
+// load error, which says what to do.
+//
+// cilium/ebpf's rlimit.RemoveMemlock does the same, but its package tells
+// the two kinds of kernel apart in an init function, in every process that
+// links it, by creating a map under a zero limit (and finding the BPF
+// token, a read of mountinfo): a third of a millisecond of gotrace's
+// start-up, spent before main even for --help. The kernel's release says
+// as much for the price of uname(2); a kernel that reports an older
+// release but has the accounting (a backport) gets the limit lifted, which
+// does no harm.
+func removeMemlock() {
+	if perf.RunningKernelAtLeast(5, 11) {
+		return
+	}
+	// pid 0 is this process. Needs CAP_SYS_RESOURCE.
+	_ = unix.Prlimit(0, unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}, nil)
 }
 
 // programSpecs returns the programs to load, with their constants patched

@@ -1,13 +1,16 @@
 package runtime
 
 import (
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"golang.org/x/sys/unix"
 
 	"github.com/gotrace/gotrace/runtime/kerneltest"
+	"github.com/gotrace/gotrace/runtime/perf"
 )
 
 // When the verifier rejects a program (a code generator bug, or a kernel
@@ -89,5 +92,25 @@ func TestProgramKey(t *testing.T) {
 		if programKey(p) == key {
 			t.Errorf("a different %s gives the same key", what)
 		}
+	}
+}
+
+// TestRemoveMemlock checks removeMemlock on this machine: the limit is
+// left alone where the kernel ignores it, and lifted where it does not.
+func TestRemoveMemlock(t *testing.T) {
+	var before, after unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &before); err != nil {
+		t.Fatal(err)
+	}
+	removeMemlock()
+	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &after); err != nil {
+		t.Fatal(err)
+	}
+	charged := perf.RunningKernelAtLeast(5, 11)
+	switch {
+	case charged && after != before:
+		t.Errorf("RLIMIT_MEMLOCK changed from %+v to %+v on a kernel that ignores it", before, after)
+	case !charged && os.Geteuid() == 0 && after.Cur != unix.RLIM_INFINITY:
+		t.Errorf("RLIMIT_MEMLOCK is %+v, not lifted", after)
 	}
 }

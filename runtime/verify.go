@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/rlimit"
 )
 
 // ProgramStats describes one program as the kernel loaded it (or refused
@@ -94,7 +93,7 @@ func failed(stats []ProgramStats) bool {
 }
 
 func (s *Script) verify(opts VerifyOptions) ([]ProgramStats, error) {
-	_ = rlimit.RemoveMemlock()
+	removeMemlock()
 	mapsSpec := &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{}}
 	for ref, m := range s.Code.Specs {
 		mapsSpec.Maps[ref] = m.Copy()

@@ -8,16 +8,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/gotrace/gotrace/lang/diag"
 	"github.com/gotrace/gotrace/runtime"
@@ -69,6 +66,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if status, ok := interactive(o, &stdin, stdout, stderr); ok {
 		return status
+	}
+	// A run's signal handlers are installed while the script is read and
+	// compiled (see interrupts); -d and --verify do not run it.
+	var in *interrupts
+	if len(o.dump) == 0 && !o.verify {
+		in = catchInterrupts()
+		defer in.stop()
 	}
 	name, text := "-e", o.program
 	switch {
@@ -146,9 +150,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		cmd = exec.Command(argv[0], argv[1:]...)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	status, err := script.Run(ctx, runtime.RunOptions{
+	in.start()
+	status, err := script.Run(in.ctx, runtime.RunOptions{
 		Stdout:    out,
 		Stderr:    stderr,
 		Quiet:     o.quiet,

@@ -158,13 +158,6 @@ func (r *reference) names() []string {
 	return out
 }
 
-// Forms of topics that stand for an entry of another name: any positional
-// parameter, scratch variable, map or system call number.
-var (
-	paramTopic    = regexp.MustCompile(`^\$[0-9]+$`)
-	variableTopic = regexp.MustCompile(`^\$[A-Za-z_][A-Za-z0-9_]*$`)
-)
-
 // lookup finds the entries a topic names: a name of an entry as it is
 // written or in another case, a function with its parentheses (hist()),
 // a probe with what follows its kind (kprobe:vfs_read), $N, $name,
@@ -200,8 +193,13 @@ func (r *reference) lookup(topic string) (entries []*refEntry, suggestion string
 	return nil, best
 }
 
-// topicForms is what a topic may stand for, in order of preference.
+// topicForms is what a topic may stand for, in order of preference: a
+// positional parameter, scratch variable, map or system call number stands
+// for the entry about all of them. (The patterns are compiled here rather
+// than when gotrace starts: only help looks topics up.)
 func topicForms(topic string) []string {
+	paramTopic := regexp.MustCompile(`^\$[0-9]+$`)
+	variableTopic := regexp.MustCompile(`^\$[A-Za-z_][A-Za-z0-9_]*$`)
 	forms := []string{topic}
 	if i := strings.IndexByte(topic, '('); i > 0 {
 		forms = append(forms, topic[:i])
@@ -222,13 +220,12 @@ func topicForms(topic string) []string {
 	return forms
 }
 
-// inlineCode matches `code` in the reference's prose.
-var inlineCode = regexp.MustCompile("`([^`]*)`")
-
 // render writes an entry as plain text for a terminal: its names and
 // section, the prose without markdown's backquotes, and the examples
 // indented, each output after "prints:".
 func (e *refEntry) render(w io.Writer) {
+	// inlineCode matches `code` in the prose.
+	inlineCode := regexp.MustCompile("`([^`]*)`")
 	fmt.Fprintf(w, "%s  (%s)\n\n", strings.Join(e.names, ", "), e.section)
 	inFence, output := false, false
 	for _, line := range strings.Split(e.body, "\n") {

@@ -242,3 +242,66 @@ func TestAttachFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestSignalsBeforeRun sends SIGINT or SIGTERM while gotrace waits for its
+// program on stdin, before anything runs: as without signal handlers, the
+// signal ends gotrace at once, unless gotrace was started with it ignored,
+// in which case the program then runs as usual.
+func TestSignalsBeforeRun(t *testing.T) {
+	kerneltest.Require(t)
+	for _, c := range []struct {
+		name    string
+		sig     syscall.Signal
+		ignored bool
+	}{
+		{"SIGINT", syscall.SIGINT, false},
+		{"SIGTERM", syscall.SIGTERM, false},
+		{"SIGINT ignored", syscall.SIGINT, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// The shell passes an ignored signal on to what it execs.
+			trap := ""
+			if c.ignored {
+				trap = "trap '' INT; "
+			}
+			cmd := exec.Command("/bin/sh", "-c", trap+`exec "$0" -`, gotraceBin)
+			cmd.Env = childEnv()
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Long enough for gotrace to be reading stdin, with its
+			// handlers installed.
+			time.Sleep(200 * time.Millisecond)
+			if err := cmd.Process.Signal(c.sig); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			fmt.Fprint(stdin, `BEGIN { printf("ran\n"); exit(); }`)
+			stdin.Close()
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(runTimeout):
+				cmd.Process.Kill()
+				t.Fatalf("gotrace still running %v after %v", runTimeout, c.sig)
+			}
+			ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			if c.ignored {
+				if !ws.Exited() || ws.ExitStatus() != 0 || !strings.HasPrefix(stdout.String(), "ran\n") {
+					t.Errorf("with %v ignored: %v, stdout %q, stderr %q; want the program to run", c.sig, cmd.ProcessState, stdout.String(), stderr.String())
+				}
+				return
+			}
+			if !ws.Signaled() || ws.Signal() != c.sig || stdout.Len() != 0 {
+				t.Errorf("%v, stdout %q, stderr %q; want gotrace killed by %v before running anything", cmd.ProcessState, stdout.String(), stderr.String(), c.sig)
+			}
+		})
+	}
+}

@@ -79,6 +79,12 @@ func defaultMountConfig() mountConfig {
 }
 
 func open(cfg mountConfig) (*FS, error) {
+	// The usual case, tracefs mounted at its canonical place, which
+	// findMounted would choose first: statfs says so without reading
+	// and parsing the mount table, a tenth of a millisecond.
+	if isTracefs(cfg.tracefs) {
+		return &FS{root: cfg.tracefs}, nil
+	}
 	if root, ok, err := findMounted(cfg); err != nil {
 		return nil, err
 	} else if ok {
@@ -163,6 +169,12 @@ func mountAndCheck(dir, fstype, root string) error {
 		return fmt.Errorf("mounted %s at %s but %s has no events directory", fstype, dir, root)
 	}
 	return nil
+}
+
+// isTracefs reports whether dir is a mounted tracefs with events.
+func isTracefs(dir string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(dir, &st) == nil && st.Type == unix.TRACEFS_MAGIC && hasEvents(dir)
 }
 
 func hasEvents(dir string) bool {

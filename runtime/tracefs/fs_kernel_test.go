@@ -38,6 +38,34 @@ func TestKernelOpen(t *testing.T) {
 	}
 }
 
+// A tracefs mounted at the preferred place is used without a look at the
+// mount table (here one that names another mount).
+func TestKernelOpenPreferred(t *testing.T) {
+	fs := openKernel(t)
+	if fs.Root() != DefaultDir {
+		t.Skipf("tracefs is at %s, not %s", fs.Root(), DefaultDir)
+	}
+	tmp := t.TempDir()
+	other := filepath.Join(tmp, "other")
+	copyTree(t, testdataRoot, other)
+	mounts := filepath.Join(tmp, "mounts")
+	if err := os.WriteFile(mounts, []byte("nodev "+other+" tracefs rw 0 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := open(mountConfig{mounts: mounts, tracefs: DefaultDir, debugfs: "/nonexistent-debugfs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Root() != DefaultDir {
+		t.Errorf("Root() = %q, want %q", got.Root(), DefaultDir)
+	}
+	// A directory that is not a tracefs mount is not taken for one.
+	got, err = open(mountConfig{mounts: mounts, tracefs: other, debugfs: "/nonexistent-debugfs"})
+	if err != nil || got.Root() != other {
+		t.Errorf("open with tracefs = a copy: %v, %v; want the copy through the mount table", got, err)
+	}
+}
+
 func TestKernelTracepoints(t *testing.T) {
 	fs := openKernel(t)
 	tps, err := fs.Tracepoints()
@@ -76,9 +104,9 @@ func TestKernelLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tp := range listed {
-		got, ok, err := fs.Lookup(tp.Category, tp.Name)
-		if !ok || err != nil || len(got) != 1 || got[0] != tp {
-			t.Errorf("Lookup(%q, %q) = %v, %v, %v", tp.Category, tp.Name, got, ok, err)
+		got, ok := fs.Lookup(tp.Category, tp.Name)
+		if !ok || len(got) != 1 || got[0] != tp {
+			t.Errorf("Lookup(%q, %q) = %v, %v", tp.Category, tp.Name, got, ok)
 		}
 	}
 	walked, err := fs.walkEvents()
@@ -88,7 +116,7 @@ func TestKernelLookup(t *testing.T) {
 	if len(walked) != len(listed) {
 		t.Errorf("%d events have an enable file, %d are listed", len(walked), len(listed))
 	}
-	if _, _, err := fs.Lookup("ftrace", "function"); err == nil {
+	if _, ok := fs.Lookup("ftrace", "function"); ok {
 		t.Error("Lookup found ftrace:function, which available_events does not list")
 	}
 }

@@ -29,8 +29,8 @@ func Glob(pattern, name string) (bool, error) {
 // wildcards (see Glob), into the matching tracepoints, sorted. It is an error
 // if nothing matches.
 func (fs *FS) Match(category, name string) ([]Tracepoint, error) {
-	if tps, ok, err := fs.Lookup(category, name); ok {
-		return tps, err
+	if tps, ok := fs.Lookup(category, name); ok {
+		return tps, nil
 	}
 	all, err := fs.Tracepoints()
 	if err != nil {
@@ -75,15 +75,9 @@ func Filter(tps []Tracepoint, category, name string) ([]Tracepoint, error) {
 		if HasWildcard(category) || HasWildcard(name) {
 			return nil, fmt.Errorf("no tracepoint matches %q", pattern)
 		}
-		return nil, notFound(category, name)
+		return nil, fmt.Errorf("tracepoint %q not found", pattern)
 	}
 	return out, nil
-}
-
-// notFound is the error for a tracepoint named without wildcards that
-// does not exist.
-func notFound(category, name string) error {
-	return fmt.Errorf("tracepoint %q not found", category+":"+name)
 }
 
 // isLiteral reports whether the pattern p matches only the name p: it has
@@ -92,20 +86,20 @@ func isLiteral(p string) bool {
 	return !strings.ContainsAny(p, `*?[\`)
 }
 
-// Lookup resolves category:name when neither part has a wildcard, as Match
-// would; ok is false, and nothing is looked at, when one does. It looks at
-// the event's directory instead of reading the list of every tracepoint,
-// which takes milliseconds to read, sort and search, and finds the same
-// ones: an event is listed in available_events exactly when its directory
-// has an enable file (see Tracepoints). The error is Filter's for a
-// tracepoint that does not exist.
-func (fs *FS) Lookup(category, name string) (tps []Tracepoint, ok bool, err error) {
-	if !isLiteral(category) || !isLiteral(name) {
-		return nil, false, nil
-	}
-	if validName("category", category) != nil || validName("name", name) != nil ||
+// Lookup finds the tracepoint category:name, neither part of which has a
+// wildcard, the quick way: by its directory, instead of reading the list
+// of every tracepoint, which takes milliseconds to read, sort and search.
+// It finds the ones the list has: an event is listed in available_events
+// exactly when its directory has an enable file (see Tracepoints). ok is
+// false for a pattern with a wildcard and for an event Lookup does not
+// find: Match then reads the list, which says what is missing in its
+// error, and which a copy of a tracing filesystem without enable files
+// (as tests make) still lists.
+func (fs *FS) Lookup(category, name string) (tps []Tracepoint, ok bool) {
+	if !isLiteral(category) || !isLiteral(name) ||
+		validName("category", category) != nil || validName("name", name) != nil ||
 		!isFile(fs.path("events", category, name, "enable")) {
-		return nil, true, notFound(category, name)
+		return nil, false
 	}
-	return []Tracepoint{{Category: category, Name: name}}, true, nil
+	return []Tracepoint{{Category: category, Name: name}}, true
 }

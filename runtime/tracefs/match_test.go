@@ -107,7 +107,7 @@ func TestFilter(t *testing.T) {
 
 // TestLookup checks that a name without wildcards, looked up by its
 // directory, resolves as matching it against the list of all tracepoints
-// does: the same tracepoint, or the same error.
+// does, and that Match, which tries Lookup first, gives what Filter gives.
 func TestLookup(t *testing.T) {
 	fs, err := OpenAt(testdataRoot)
 	if err != nil {
@@ -117,32 +117,30 @@ func TestLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every listed tracepoint; ftrace:print, which has a directory and a
-	// format but is not listed (no enable file); names that do not exist.
-	var pairs [][2]string
 	for _, tp := range all {
-		pairs = append(pairs, [2]string{tp.Category, tp.Name})
-	}
-	pairs = append(pairs, [2]string{"ftrace", "print"}, [2]string{"sched", "nope"},
-		[2]string{"nope", "sched_switch"}, [2]string{"sched", ".."}, [2]string{"..", "sched"})
-	for _, p := range pairs {
-		got, ok, err := fs.Lookup(p[0], p[1])
-		if !ok {
-			t.Errorf("Lookup(%q, %q) is not a lookup", p[0], p[1])
-			continue
+		got, ok := fs.Lookup(tp.Category, tp.Name)
+		if !ok || !reflect.DeepEqual(got, []Tracepoint{tp}) {
+			t.Errorf("Lookup(%q, %q) = %v, %v", tp.Category, tp.Name, got, ok)
 		}
+	}
+	// ftrace:print has a directory and a format but is not listed (it has
+	// no enable file); the others do not exist or are patterns.
+	for _, p := range [][2]string{
+		{"ftrace", "print"}, {"sched", "nope"}, {"nope", "sched_switch"}, {"sched", ".."}, {"..", "sched"},
+		{"sched", "sched_*"}, {"*", "sys_enter"}, {"sched", "sched_switc?"}, {"sched", `sched\_switch`}, {"s[c]hed", "sched_switch"},
+	} {
+		if got, ok := fs.Lookup(p[0], p[1]); ok {
+			t.Errorf("Lookup(%q, %q) found %v", p[0], p[1], got)
+		}
+	}
+	for _, p := range [][2]string{
+		{"sched", "sched_switch"}, {"raw_syscalls", "sys_exit"}, {"ftrace", "print"}, {"sched", "nope"},
+		{"sched", "sched_*"}, {"sched", `sched\_switch`}, {"s[c]hed", "sched_switch"}, {"sched", ".."},
+	} {
+		got, err := fs.Match(p[0], p[1])
 		want, wantErr := Filter(all, p[0], p[1])
 		if fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
-			t.Errorf("Lookup(%q, %q) = %v, %v; Filter gives %v, %v", p[0], p[1], got, err, want, wantErr)
-		}
-	}
-	for _, p := range [][2]string{{"sched", "sched_*"}, {"*", "sys_enter"}, {"sched", "sched_switc?"}, {"sched", `sched\_switch`}, {"s[c]hed", "sched_switch"}} {
-		if _, ok, _ := fs.Lookup(p[0], p[1]); ok {
-			t.Errorf("Lookup(%q, %q) looked a pattern up", p[0], p[1])
-		}
-		// Match still expands it.
-		if _, err := fs.Match(p[0], p[1]); err != nil {
-			t.Errorf("Match(%q, %q): %v", p[0], p[1], err)
+			t.Errorf("Match(%q, %q) = %v, %v; Filter gives %v, %v", p[0], p[1], got, err, want, wantErr)
 		}
 	}
 }

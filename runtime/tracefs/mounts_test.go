@@ -84,7 +84,7 @@ func TestOpenFindsExistingMount(t *testing.T) {
 		cfgTracefs   string
 		want         string
 	}{
-		{"the one tracefs mount", "nodev " + escaped + " tracefs rw 0 0\n", "/sys/kernel/tracing", spaced},
+		{"the one tracefs mount", "nodev " + escaped + " tracefs rw 0 0\n", filepath.Join(tmp, "not-mounted"), spaced},
 		{"preferred location first", "nodev " + escaped + " tracefs rw 0 0\nnodev " + abs + " tracefs rw 0 0\n", abs, abs},
 		{"skip tracefs without events", "nodev " + empty + " tracefs rw 0 0\nnodev " + abs + " tracefs rw 0 0\n", empty, abs},
 		{"tracefs before debugfs", "debugfs " + debugfs + " debugfs rw 0 0\nnodev " + abs + " tracefs rw 0 0\n", "/x", abs},

@@ -62,10 +62,10 @@ type listedTracepoints struct {
 }
 
 // Match looks a name without wildcards up directly (see tracefs.Lookup):
-// the list is read only for a wildcard.
+// the list is read only for a wildcard, or for a name that is not found.
 func (l *listedTracepoints) Match(category, name string) ([]tracefs.Tracepoint, error) {
-	if tps, ok, err := l.FS.Lookup(category, name); ok {
-		return tps, err
+	if tps, ok := l.FS.Lookup(category, name); ok {
+		return tps, nil
 	}
 	if l.all == nil {
 		all, err := l.FS.Tracepoints()

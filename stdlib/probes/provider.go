@@ -139,6 +139,9 @@ type Target struct {
 	ArgTypes []*types.Type
 	// Category and Event name a tracepoint or raw tracepoint.
 	Category, Event string
+	// TracepointID is a tracepoint's ID (events/CATEGORY/NAME/id), from
+	// the format read when the probe was resolved; 0 if unknown.
+	TracepointID uint64
 	// Perf is set for perf-event based probes (interval, profile,
 	// software, hardware, watchpoint).
 	Perf *perf.EventSpec

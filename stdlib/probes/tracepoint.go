@@ -9,6 +9,7 @@ import (
 	"github.com/cilium/ebpf/link"
 
 	"github.com/gotrace/gotrace/lang/types"
+	"github.com/gotrace/gotrace/runtime/perf"
 	"github.com/gotrace/gotrace/runtime/tracefs"
 )
 
@@ -45,16 +46,26 @@ func tracepointProvider() *Provider {
 				return nil, err
 			}
 			out = append(out, &Target{
-				Provider: p,
-				Name:     "tracepoint:" + tp.Category + ":" + tp.Name,
-				Category: tp.Category,
-				Event:    tp.Name,
-				Args:     ArgsType(f),
+				Provider:     p,
+				Name:         "tracepoint:" + tp.Category + ":" + tp.Name,
+				Category:     tp.Category,
+				Event:        tp.Name,
+				TracepointID: f.ID,
+				Args:         ArgsType(f),
 			})
 		}
 		return out, nil
 	}
 	p.Attach = func(t *Target, prog *ebpf.Program, cookie uint64) (io.Closer, error) {
+		// By the ID read with the format, with a BPF link: faster (see
+		// perf.AttachTracepoint). Where that fails, or on a kernel without
+		// perf links, cilium/ebpf attaches, as it always did: its errors
+		// are the ones to report, and it falls back to the ioctl.
+		if t.TracepointID != 0 {
+			if l, err := perf.AttachTracepoint(t.TracepointID, prog, cookie); err == nil {
+				return l, nil
+			}
+		}
 		return link.Tracepoint(t.Category, t.Event, prog, &link.TracepointOptions{Cookie: cookie})
 	}
 	return p
