@@ -6,7 +6,6 @@
 package kallsyms
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
 	"io"
@@ -52,23 +51,31 @@ func Read() (*Table, error) {
 		return nil, err
 	}
 	defer f.Close()
-	// The kernel formats /proc/kallsyms anew for every read: large reads
-	// make the difference between 80 ms and 200.
-	return Parse(bufio.NewReaderSize(f, 1<<20))
+	return Parse(f)
 }
 
 // Parse reads a symbol table in /proc/kallsyms format:
 //
 //	ffffffff81000000 T _text
 //	ffffffffc0a01000 t ext4_fill_super	[ext4]
+//
+// The text is read whole, in large reads (the kernel formats
+// /proc/kallsyms anew for every read: large reads make the difference
+// between 80 ms and 200), and the names are substrings of it: a machine
+// has a hundred thousand lines and more, and a string for each was most of
+// the memory a script that prints stacks used.
 func Parse(r io.Reader) (*Table, error) {
-	t := &Table{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		// "ADDR T NAME" or "ADDR T NAME\t[MODULE]", split by hand: a
-		// machine has a hundred thousand lines and more.
-		line := sc.Text()
+	var sb strings.Builder
+	sb.Grow(8 << 20)
+	if _, err := io.CopyBuffer(&sb, r, make([]byte, 1<<20)); err != nil {
+		return nil, fmt.Errorf("kallsyms: %w", err)
+	}
+	text := sb.String()
+	t := &Table{syms: make([]Symbol, 0, strings.Count(text, "\n")+1)}
+	for len(text) > 0 {
+		var line string
+		line, text, _ = strings.Cut(text, "\n")
+		// "ADDR T NAME" or "ADDR T NAME\t[MODULE]", split by hand.
 		addrText, rest, ok1 := strings.Cut(line, " ")
 		typ, rest, ok2 := strings.Cut(rest, " ")
 		if !ok1 || !ok2 || len(typ) != 1 {
@@ -87,9 +94,6 @@ func Parse(r io.Reader) (*Table, error) {
 			continue // hidden by kptr_restrict, or an absolute symbol
 		}
 		t.syms = append(t.syms, Symbol{Addr: addr, Type: typ[0], Name: name, Module: strings.Trim(strings.TrimSpace(module), "[]")})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("kallsyms: %w", err)
 	}
 	slices.SortStableFunc(t.syms, func(a, b Symbol) int { return cmp.Compare(a.Addr, b.Addr) })
 	return t, nil
