@@ -98,6 +98,14 @@ func readSnapshot(pid int) (snapshot, error) {
 	snap := snapshot{}
 	var linked []uint32
 	for _, e := range ents {
+		// Only program and link descriptors have a prog_id. Telling them
+		// by their link target costs a readlink, not a read of fdinfo: the
+		// start-up measurement polls this while the tracer starts, on the
+		// same two CPUs, and a tracer holding many maps paid for it.
+		target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name()))
+		if err != nil || !strings.HasPrefix(target, "anon_inode:bpf-prog") && !strings.HasPrefix(target, "anon_inode:bpf_link") {
+			continue
+		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			// Descriptors come and go while the tracer runs.
