@@ -51,6 +51,11 @@ func (s *Script) load(c loadConfig) (*loaded, error) {
 		spec.Maps[ref] = m.Copy()
 	}
 	progs, names, multi := s.programSpecs(c)
+	if c.logLevel == 0 {
+		for _, ps := range progs {
+			dropSourceLines(ps)
+		}
+	}
 	maps.Copy(spec.Programs, progs)
 	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{LogLevel: c.logLevel}})
 	if err != nil {
@@ -61,6 +66,20 @@ func (s *Script) load(c loadConfig) (*loaded, error) {
 		l.progs = append(l.progs, coll.Programs[n])
 	}
 	return l, nil
+}
+
+// dropSourceLines removes the script-line annotations from a program's
+// instructions. cilium/ebpf turns them into BTF line info, which costs a
+// BTF object in the kernel for each program; only the verifier's log shows
+// it, and a run asks for no log. (When a program fails to load, the error
+// still names the script line: it is found in the instructions the code
+// generator made, see explainLoadError.)
+func dropSourceLines(ps *ebpf.ProgramSpec) {
+	for i, ins := range ps.Instructions {
+		if ins.Source() != nil {
+			ps.Instructions[i] = ins.WithSource(nil)
+		}
+	}
 }
 
 // removeMemlock lifts RLIMIT_MEMLOCK on kernels that charge BPF maps and
