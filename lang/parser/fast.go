@@ -57,6 +57,16 @@ func (p *fastParser) peek() lexer.Token { return p.toks[p.i] }
 // grammar).
 func (p *fastParser) is(s string) bool { return p.toks[p.i].Value == s }
 
+// accept consumes the next token if its text is s, and says whether it did
+// (an optional literal of the grammar: ';'?).
+func (p *fastParser) accept(s string) bool {
+	if !p.is(s) {
+		return false
+	}
+	p.next()
+	return true
+}
+
 // isType reports whether the next token has one of the types.
 func (p *fastParser) isType(types ...lexer.TokenType) bool {
 	t := p.toks[p.i].Type
@@ -141,9 +151,7 @@ func (p *fastParser) topItem() (*topItem, bool) {
 		d := &importDecl{Pos: p.peek().Pos}
 		p.next()
 		d.Path = p.expectType(tokString)
-		if p.is(";") {
-			p.next()
-		}
+		p.accept(";")
 		return &topItem{Import: d}, true
 	case p.is(";"):
 		p.next()
@@ -164,17 +172,14 @@ func (p *fastParser) configDecl() *configDecl {
 		e.Key = p.next().Value
 		p.expect("=")
 		e.Value = must(p.expr())
-		if p.is(";") {
-			p.next()
+		if p.accept(";") {
 			e.Semi = true
 		}
 		e.Tokens = p.toks[start:p.i]
 		d.Entries = append(d.Entries, e)
 	}
 	p.expect("}")
-	if p.is(";") {
-		p.next()
-	}
+	p.accept(";")
 	return d
 }
 
@@ -188,9 +193,7 @@ func (p *fastParser) typeDecl() *typeDecl {
 	p.expect("{")
 	d.Body = p.expectType(tokRawBody)
 	p.expect("}")
-	if p.is(";") {
-		p.next()
-	}
+	p.accept(";")
 	return d
 }
 
@@ -226,8 +229,7 @@ func (p *fastParser) fnDecl() *fnDecl {
 		}
 	}
 	p.expect(")")
-	if p.is(":") {
-		p.next()
+	if p.accept(":") {
 		d.Result = must(p.typeName())
 	}
 	d.Body = must(p.block())
@@ -337,8 +339,7 @@ func (p *fastParser) item() (*item, bool) {
 
 // term is the @';'? after a simple statement.
 func (p *fastParser) term(it *item) {
-	if p.is(";") {
-		p.next()
+	if p.accept(";") {
 		it.Term = true
 	}
 }
@@ -347,12 +348,10 @@ func (p *fastParser) term(it *item) {
 func (p *fastParser) letStmt() *letStmt {
 	l := &letStmt{Pos: p.next().Pos}
 	l.Var = must(p.varTok())
-	if p.is(":") {
-		p.next()
+	if p.accept(":") {
 		l.Type = must(p.typeName())
 	}
-	if p.is("=") {
-		p.next()
+	if p.accept("=") {
 		l.Value = must(p.expr())
 	}
 	return l
@@ -373,8 +372,7 @@ func (p *fastParser) ifStmt() *ifStmt {
 	s := &ifStmt{Pos: p.next().Pos}
 	s.Cond = must(p.expr())
 	s.Then = must(p.block())
-	if p.is("else") {
-		p.next()
+	if p.accept("else") {
 		switch {
 		case p.is("if"):
 			s.ElseIf = p.ifStmt()
@@ -392,8 +390,7 @@ func (p *fastParser) forStmt() *forStmt {
 	f.Var = must(p.varTok())
 	p.expect(":")
 	f.Lo = must(p.expr())
-	if p.is("..") {
-		p.next()
+	if p.accept("..") {
 		f.Hi = must(p.expr())
 	}
 	p.expect(")")
@@ -502,8 +499,7 @@ func (p *fastParser) primary() (*primary, bool) {
 	case p.isType(tokMap):
 		m := &mapExpr{Pos: p.peek().Pos}
 		m.Name = p.next().Value
-		if p.is("[") {
-			p.next()
+		if p.accept("[") {
 			m.Keys = append(m.Keys, must(p.expr()))
 			for p.is(",") {
 				p.next()
@@ -615,8 +611,7 @@ func (p *fastParser) parenElem() (*parenElem, bool) {
 		return nil, false
 	}
 	e := &parenElem{X: x}
-	if p.is("=") {
-		p.next()
+	if p.accept("=") {
 		e.Value = must(p.expr())
 	}
 	return e, true
@@ -639,8 +634,7 @@ func (p *fastParser) typeName() (*typeName, bool) {
 	for p.is("*") {
 		t.Stars = append(t.Stars, p.next().Value)
 	}
-	if p.is("[") {
-		p.next()
+	if p.accept("[") {
 		t.Array = p.expectType(tokInt)
 		p.expect("]")
 	}
