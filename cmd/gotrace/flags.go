@@ -33,8 +33,8 @@ options:
   -k             warn when a memory read (str(), fields, *p) fails
   -c 'CMD ARGS'  run CMD once the probes are attached (they see its execve);
                  cpid is its PID, and tracing ends when it exits
-  -p PID         trace process PID only (tracepoints are filtered, profile
-                 and software events and uprobes attached to it, files found
+  -p PID         trace process PID only (tracepoints are filtered; perf
+                 events, uprobes and watchpoints attached to it, files found
                  in its root); end when it exits
   --unsafe       allow functions that change the system (signal, system)
   --dry-run      load the programs and attach the probes, then exit
