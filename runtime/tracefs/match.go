@@ -52,17 +52,7 @@ func Filter(tps []Tracepoint, category, name string) ([]Tracepoint, error) {
 		}
 	}
 	var out []Tracepoint
-	// A plain name, the usual case, is compared as it is: matching it as a
-	// pattern against every tracepoint cost a large script a millisecond
-	// a probe.
-	plain := !strings.ContainsAny(pattern, "*?[\\")
 	for _, tp := range tps {
-		if plain {
-			if tp.Category == category && tp.Name == name {
-				out = append(out, tp)
-			}
-			continue
-		}
 		okCat, _ := path.Match(category, tp.Category)
 		if !okCat {
 			continue
