@@ -62,20 +62,29 @@ func (fs *FS) path(elem ...string) string {
 // mountConfig names the files and directories Open works with, so tests can
 // substitute their own.
 type mountConfig struct {
-	mounts  string // a /proc/*/mounts file
+	mounts  string // a /proc/*/mounts file; "" for this thread's (see mountTable)
 	tracefs string // where to mount tracefs
 	debugfs string // where to mount debugfs as a fallback
 }
 
 func defaultMountConfig() mountConfig {
+	return mountConfig{tracefs: DefaultDir, debugfs: DebugfsDir}
+}
+
+// mountTable is the mount table to read: cfg.mounts, or this thread's.
+// It is chosen when it is needed, which it is not when tracefs is at
+// DefaultDir.
+func (cfg mountConfig) mountTable() string {
+	if cfg.mounts != "" {
+		return cfg.mounts
+	}
 	// /proc/self/mounts shows the mount namespace of the thread-group
 	// leader; thread-self is right even when the calling thread has
 	// unshared its namespace.
-	mounts := "/proc/thread-self/mounts"
-	if _, err := os.Stat(mounts); err != nil {
-		mounts = "/proc/self/mounts"
+	if _, err := os.Stat("/proc/thread-self/mounts"); err == nil {
+		return "/proc/thread-self/mounts"
 	}
-	return mountConfig{mounts: mounts, tracefs: DefaultDir, debugfs: DebugfsDir}
+	return "/proc/self/mounts"
 }
 
 func open(cfg mountConfig) (*FS, error) {
@@ -115,7 +124,7 @@ func open(cfg mountConfig) (*FS, error) {
 
 // findMounted looks for an existing mount that exposes tracing events.
 func findMounted(cfg mountConfig) (string, bool, error) {
-	mounts, err := readMounts(cfg.mounts)
+	mounts, err := readMounts(cfg.mountTable())
 	if err != nil {
 		return "", false, fmt.Errorf("tracefs: %w", err)
 	}

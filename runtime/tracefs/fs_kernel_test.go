@@ -200,7 +200,7 @@ func inPrivateMountNamespace(t *testing.T, fn func() error) {
 func unmountTracing() error {
 	cfg := defaultMountConfig()
 	for range 10 {
-		mounts, err := readMounts(cfg.mounts)
+		mounts, err := readMounts(cfg.mountTable())
 		if err != nil {
 			return err
 		}
@@ -222,7 +222,7 @@ func unmountTracing() error {
 
 // countMounts counts mounts of fstype at dir, as the calling thread sees them.
 func countMounts(fstype, dir string) (int, error) {
-	mounts, err := readMounts(defaultMountConfig().mounts)
+	mounts, err := readMounts(defaultMountConfig().mountTable())
 	if err != nil {
 		return 0, err
 	}

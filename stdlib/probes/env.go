@@ -53,18 +53,28 @@ func (e *Env) tracepoints() (TracepointSource, error) {
 // listedTracepoints is tracefs with what a script's probes ask about read
 // once: the list of tracepoints, which wildcards match against (reading
 // and sorting available_events for each probe made resolving ten probes
-// take tens of milliseconds), and the format of each tracepoint, which
-// every probe on it reads.
+// take tens of milliseconds), the tracepoints named without wildcards
+// that were found, and the format of each tracepoint, which every probe
+// on it reads.
 type listedTracepoints struct {
 	*tracefs.FS
 	all     []tracefs.Tracepoint
+	found   map[tracefs.Tracepoint]bool
 	formats map[tracefs.Tracepoint]*tracefs.Format
 }
 
 // Match looks a name without wildcards up directly (see tracefs.Lookup):
 // the list is read only for a wildcard, or for a name that is not found.
 func (l *listedTracepoints) Match(category, name string) ([]tracefs.Tracepoint, error) {
+	tp := tracefs.Tracepoint{Category: category, Name: name}
+	if l.found[tp] {
+		return []tracefs.Tracepoint{tp}, nil
+	}
 	if tps, ok := l.FS.Lookup(category, name); ok {
+		if l.found == nil {
+			l.found = map[tracefs.Tracepoint]bool{}
+		}
+		l.found[tp] = true
 		return tps, nil
 	}
 	if l.all == nil {
