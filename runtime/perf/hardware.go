@@ -10,18 +10,7 @@ import (
 // bpftrace's hardware:EVENT:COUNT probe names it. The kernel maps each to
 // the CPU's own counter; a CPU without performance counters (most virtual
 // machines) has none of them.
-type HardwareEvent struct {
-	// Name is the long name, e.g. "cpu-cycles".
-	Name string
-	// Alias is the short name, e.g. "cycles", or "" if there is none.
-	Alias string
-	// Config is the perf_event_attr.config value, a PERF_COUNT_HW_*
-	// constant.
-	Config uint64
-	// DefaultCount is the sample period bpftrace uses when the probe gives
-	// no count: the program runs once every DefaultCount events.
-	DefaultCount uint64
-}
+type HardwareEvent = NamedEvent
 
 // hardwareEvents is the event list of bpftrace's hardware probe. The names
 // and aliases are those of bpftrace's documentation (docs/language.md,
@@ -54,15 +43,7 @@ func HardwareEvents() []HardwareEvent {
 // LookupHardware finds a hardware event by its long name or its alias
 // ("cpu-cycles" or "cycles"). Names are case-sensitive, as in bpftrace.
 func LookupHardware(name string) (HardwareEvent, bool) {
-	if name == "" {
-		return HardwareEvent{}, false
-	}
-	for _, ev := range hardwareEvents() {
-		if ev.Name == name || ev.Alias == name {
-			return ev, true
-		}
-	}
-	return HardwareEvent{}, false
+	return lookupEvent(hardwareEvents(), name)
 }
 
 // HardwareSpec is bpftrace's hardware:EVENT:COUNT probe: the hardware event

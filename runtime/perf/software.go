@@ -2,18 +2,36 @@ package perf
 
 import "golang.org/x/sys/unix"
 
-// SoftwareEvent is a perf software event (PERF_TYPE_SOFTWARE) as bpftrace's
-// software:EVENT:COUNT probe names it.
-type SoftwareEvent struct {
+// NamedEvent is a perf event as bpftrace's software:EVENT:COUNT and
+// hardware:EVENT:COUNT probes name it.
+type NamedEvent struct {
 	// Name is the long name, e.g. "page-faults".
 	Name string
 	// Alias is the short name, e.g. "faults", or "" if there is none.
 	Alias string
-	// Config is the perf_event_attr.config value, a PERF_COUNT_SW_* constant.
+	// Config is the perf_event_attr.config value, a PERF_COUNT_SW_* or
+	// PERF_COUNT_HW_* constant.
 	Config uint64
 	// DefaultCount is the sample period bpftrace uses when the probe gives
 	// no count: the program runs once every DefaultCount events.
 	DefaultCount uint64
+}
+
+// SoftwareEvent is a perf software event (PERF_TYPE_SOFTWARE).
+type SoftwareEvent = NamedEvent
+
+// lookupEvent finds an event of evs by its long name or its alias. Names
+// are case-sensitive, as in bpftrace.
+func lookupEvent(evs []NamedEvent, name string) (NamedEvent, bool) {
+	if name == "" {
+		return NamedEvent{}, false
+	}
+	for _, ev := range evs {
+		if ev.Name == name || ev.Alias == name {
+			return ev, true
+		}
+	}
+	return NamedEvent{}, false
 }
 
 // softwareEvents is bpftrace's SW_PROBE_LIST (src/probe_matcher.h in the
@@ -60,13 +78,5 @@ func SoftwareEvents() []SoftwareEvent {
 // LookupSoftware finds a software event by its long name or its alias
 // ("page-faults" or "faults"). Names are case-sensitive, as in bpftrace.
 func LookupSoftware(name string) (SoftwareEvent, bool) {
-	if name == "" {
-		return SoftwareEvent{}, false
-	}
-	for _, ev := range softwareEvents() {
-		if ev.Name == name || ev.Alias == name {
-			return ev, true
-		}
-	}
-	return SoftwareEvent{}, false
+	return lookupEvent(softwareEvents(), name)
 }
