@@ -28,6 +28,10 @@ type loaded struct {
 	// attached to all their targets with one multi link.
 	names []string
 	multi map[string]bool
+	// inChain marks the programs that run as part of the chain of an
+	// earlier program on the same target: attaching that one attaches
+	// them.
+	inChain map[int]bool
 }
 
 // loadConfig says how to load a script.
@@ -50,7 +54,7 @@ func (s *Script) load(c loadConfig) (*loaded, error) {
 	for ref, m := range s.Code.Specs {
 		spec.Maps[ref] = m.Copy()
 	}
-	progs, names, multi := s.programSpecs(c)
+	progs, names, multi, inChain := s.programSpecs(c)
 	if c.logLevel == 0 {
 		for _, ps := range progs {
 			dropSourceLines(ps)
@@ -61,7 +65,7 @@ func (s *Script) load(c loadConfig) (*loaded, error) {
 	if err != nil {
 		return nil, s.explainLoadError(err, names)
 	}
-	l := &loaded{coll: coll, names: names, multi: multi}
+	l := &loaded{coll: coll, names: names, multi: multi, inChain: inChain}
 	for _, n := range names {
 		l.progs = append(l.progs, coll.Programs[n])
 	}
@@ -105,17 +109,17 @@ func removeMemlock() {
 
 // programSpecs returns the programs to load, with their constants patched
 // in, by the name they are loaded under; that name for every program of
-// s.Code.Programs; and which names are loaded for multi links. Wildcard
-// probes often produce identical programs; each is loaded once, under the
-// name "pN" of the first of them. Those that serve several targets of a
-// provider with multi links are loaded for such a link, when the kernel
-// has them.
-func (s *Script) programSpecs(c loadConfig) (progs map[string]*ebpf.ProgramSpec, names []string, multi map[string]bool) {
-	n := len(s.Code.Programs)
-	specs := make([]*ebpf.ProgramSpec, n)
-	texts := make([]string, n)
-	multiOK := make([]bool, n)
-	sharers := map[string]int{}
+// s.Code.Programs; which names are loaded for multi links; and which
+// programs run inside another's chain.
+//
+// The programs of several probes on one event are chained into one (see
+// codegen.Chain), loaded under the name "pN" of the first of them and
+// attached once. Wildcard probes often produce identical programs (or
+// chains); each is loaded once, under the name of the first of them.
+// Those that serve several targets of a provider with multi links are
+// loaded for such a link, when the kernel has them.
+func (s *Script) programSpecs(c loadConfig) (progs map[string]*ebpf.ProgramSpec, names []string, multi map[string]bool, inChain map[int]bool) {
+	specs := make([]*ebpf.ProgramSpec, len(s.Code.Programs))
 	for i, p := range s.Code.Programs {
 		ps := p.Spec.Copy()
 		patchConstants(ps, map[string]int64{
@@ -123,47 +127,116 @@ func (s *Script) programSpecs(c loadConfig) (progs map[string]*ebpf.ProgramSpec,
 			stdlib.ChildPIDSymbol:   int64(c.childPID),
 		})
 		specs[i] = ps
-		prov := p.Target.Provider
-		texts[i] = programKey(ps)
-		multiOK[i] = prov.AttachMulti != nil && prov.MultiOK(p.Target)
-		if multiOK[i] {
-			sharers[multiKey(prov, texts[i])]++
+	}
+	units, inChain := s.chainPrograms(specs)
+	sharers := map[string]int{}
+	for _, u := range units {
+		u.text = programKey(u.spec)
+		if u.multiOK {
+			sharers[multiKey(u.prov, u.text)]++
 		}
 	}
 	haveMulti := map[*probes.Provider]bool{}
 	byText := map[string]string{}
 	progs = map[string]*ebpf.ProgramSpec{}
-	names = make([]string, n)
+	names = make([]string, len(s.Code.Programs))
 	multi = map[string]bool{}
-	for i, p := range s.Code.Programs {
-		prov := p.Target.Provider
+	for _, u := range units {
 		isMulti := false
-		if multiOK[i] && sharers[multiKey(prov, texts[i])] > 1 {
-			have, asked := haveMulti[prov]
+		if u.multiOK && sharers[multiKey(u.prov, u.text)] > 1 {
+			have, asked := haveMulti[u.prov]
 			if !asked {
-				have = prov.HaveMulti(s.env)
-				haveMulti[prov] = have
+				have = u.prov.HaveMulti(s.env)
+				haveMulti[u.prov] = have
 			}
 			isMulti = have
 		}
-		key := "single " + texts[i]
+		key := "single " + u.text
 		if isMulti {
-			key = multiKey(prov, texts[i])
+			key = multiKey(u.prov, u.text)
 		}
-		if name, ok := byText[key]; ok {
+		name, ok := byText[key]
+		if !ok {
+			name = fmt.Sprintf("p%d", u.members[0])
+			byText[key] = name
+			if isMulti {
+				u.spec.AttachType = u.prov.MultiAttachType
+				multi[name] = true
+			}
+			progs[name] = u.spec
+		}
+		for _, i := range u.members {
 			names[i] = name
+		}
+	}
+	return progs, names, multi, inChain
+}
+
+// loadUnit is one program to load: a program of the script, or the chain
+// of the programs of several probes on one target.
+type loadUnit struct {
+	members []int // indexes in Code.Programs, in script order
+	spec    *ebpf.ProgramSpec
+	prov    *probes.Provider
+	text    string // programKey(spec)
+	// multiOK says that a multi link can attach the unit's program.
+	multiOK bool
+}
+
+// chainPrograms groups the programs (specs[i] is that of
+// s.Code.Programs[i]) into load units: those of one target of a provider
+// whose events can run several programs (probes.Provider.Chain) are
+// chained into one, and the others stand alone. inChain marks the
+// programs that run inside a chain headed by an earlier program.
+func (s *Script) chainPrograms(specs []*ebpf.ProgramSpec) (units []*loadUnit, inChain map[int]bool) {
+	inChain = map[int]bool{}
+	byTarget := map[string]*loadUnit{}
+	for i, p := range s.Code.Programs {
+		prov := p.Target.Provider
+		u := &loadUnit{members: []int{i}, spec: specs[i], prov: prov}
+		if prov.Chain {
+			key := prov.Name + "\x00" + p.Target.Name
+			if head, ok := byTarget[key]; ok {
+				head.members = append(head.members, i)
+				continue
+			}
+			byTarget[key] = u
+		}
+		units = append(units, u)
+	}
+	var out []*loadUnit
+	for _, u := range units {
+		if len(u.members) > 1 {
+			links := make([]codegen.Link, len(u.members))
+			for k, i := range u.members {
+				links[k] = codegen.Link{Spec: specs[i], StackSize: s.Code.Programs[i].StackSize}
+			}
+			spec, err := codegen.Chain(specs[u.members[0]].Name, links)
+			if err != nil {
+				// Loaded one by one, as the kernel would run them.
+				for _, i := range u.members {
+					out = append(out, s.loneUnit(i, specs[i]))
+				}
+				continue
+			}
+			u.spec = spec
+			for _, i := range u.members[1:] {
+				inChain[i] = true
+			}
+			out = append(out, u)
 			continue
 		}
-		name := fmt.Sprintf("p%d", i)
-		byText[key] = name
-		names[i] = name
-		if isMulti {
-			specs[i].AttachType = prov.MultiAttachType
-			multi[name] = true
-		}
-		progs[name] = specs[i]
+		out = append(out, s.loneUnit(u.members[0], u.spec))
 	}
-	return progs, names, multi
+	return out, inChain
+}
+
+// loneUnit is the load unit of program i alone.
+func (s *Script) loneUnit(i int, spec *ebpf.ProgramSpec) *loadUnit {
+	t := s.Code.Programs[i].Target
+	prov := t.Provider
+	return &loadUnit{members: []int{i}, spec: spec, prov: prov,
+		multiOK: prov.AttachMulti != nil && prov.MultiOK(t)}
 }
 
 // programKey identifies a program's code: programs with the same key are

@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/gotrace/gotrace/runtime/kerneltest"
 	"github.com/gotrace/gotrace/runtime/perf"
+	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
 // When the verifier rejects a program (a code generator bug, or a kernel
@@ -112,5 +115,34 @@ func TestRemoveMemlock(t *testing.T) {
 		t.Errorf("RLIMIT_MEMLOCK changed from %+v to %+v on a kernel that ignores it", before, after)
 	case !charged && os.Geteuid() == 0 && after.Cur != unix.RLIM_INFINITY:
 		t.Errorf("RLIMIT_MEMLOCK is %+v, not lifted", after)
+	}
+}
+
+// TestChainedPrograms checks which programs a script loads: its probes on
+// one tracepoint (however spelled) as one chain under the first one's
+// name, even where two have the same code, and others alone.
+func TestChainedPrograms(t *testing.T) {
+	s, err := Compile("chain.gt", `tracepoint:gotrace_test:unattachable { @a = count(); }
+BEGIN { @b = count(); }
+tracepoint:gotrace_test:unattachable /args.id == 1/ { @c = count(); }
+t:gotrace_test:unattachable { @a = count(); }
+`, CompileOptions{Env: &probes.Env{Tracepoints: fakeTracefs(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	progs, names, _, inChain := s.programSpecs(loadConfig{})
+	if want := []string{"p0", "p1", "p0", "p0"}; !slices.Equal(names, want) {
+		t.Errorf("load names %q, want %q", names, want)
+	}
+	if len(progs) != 2 || !maps.Equal(inChain, map[int]bool{2: true, 3: true}) {
+		t.Errorf("%d programs with %v in the chain, want 2 with programs 2 and 3", len(progs), inChain)
+	}
+	// The chain is the bodies and one instruction before each.
+	want := 0
+	for _, i := range []int{0, 2, 3} {
+		want += len(s.Code.Programs[i].Spec.Instructions) + 1
+	}
+	if got := len(progs["p0"].Instructions); got != want {
+		t.Errorf("the chain has %d instructions, want %d", got, want)
 	}
 }

@@ -291,7 +291,7 @@ func (r *run) attachAll(ctx context.Context) error {
 			return nil
 		}
 		prov := p.Target.Provider
-		if prov.RunOnce {
+		if prov.RunOnce || r.loaded.inChain[i] {
 			continue
 		}
 		name := r.loaded.names[i]
@@ -352,6 +352,11 @@ func (r *run) drainNow() error {
 		err := r.reader.ReadInto(&rec)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return r.out.Flush()
+		}
+		if errors.Is(err, ringbuf.ErrFlushed) {
+			// The run's end (Ctrl-C, the workload done) woke the
+			// reader: what is still in the buffer is read all the same.
+			continue
 		}
 		if err != nil {
 			return fmt.Errorf("reading events: %w", err)

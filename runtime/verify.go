@@ -103,10 +103,10 @@ func (s *Script) verify(opts VerifyOptions) ([]ProgramStats, error) {
 		return nil, s.explainLoadError(err, nil)
 	}
 	defer maps.Close()
-	progs, names, _ := s.programSpecs(loadConfig{startNS: monotonicNow(), childPID: opts.ChildPID})
+	progs, names, _, _ := s.programSpecs(loadConfig{startNS: monotonicNow(), childPID: opts.ChildPID})
 	var stats []ProgramStats
 	for _, name := range uniqueNames(names) {
-		st := s.describe(name, names)
+		st := s.describe(name, names, progs)
 		spec := &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{}, Programs: map[string]*ebpf.ProgramSpec{name: progs[name]}}
 		for ref, m := range s.Code.Specs {
 			spec.Maps[ref] = m.Copy()
@@ -137,10 +137,10 @@ func (s *Script) verify(opts VerifyOptions) ([]ProgramStats, error) {
 
 // loadedStats describes the programs of a loaded script.
 func (s *Script) loadedStats(l *loaded) []ProgramStats {
-	_, names, _ := s.programSpecs(loadConfig{})
+	progs, names, _, _ := s.programSpecs(loadConfig{})
 	var stats []ProgramStats
 	for _, name := range uniqueNames(names) {
-		st := s.describe(name, names)
+		st := s.describe(name, names, progs)
 		for i, n := range names {
 			if n == name {
 				fillStats(&st, l.progs[i])
@@ -182,8 +182,9 @@ func (s *Script) missingFeature(name string, names []string) error {
 }
 
 // describe starts the ProgramStats of the program loaded as name.
-func (s *Script) describe(name string, names []string) ProgramStats {
-	var st ProgramStats
+func (s *Script) describe(name string, names []string, progs map[string]*ebpf.ProgramSpec) ProgramStats {
+	st := ProgramStats{Instructions: len(progs[name].Instructions)}
+	seen := map[string]bool{}
 	for i, n := range names {
 		if n != name {
 			continue
@@ -191,9 +192,12 @@ func (s *Script) describe(name string, names []string) ProgramStats {
 		p := s.Code.Programs[i]
 		if st.Name == "" {
 			st.Name = p.Spec.Name
-			st.Instructions = len(p.Spec.Instructions)
 		}
-		st.Probes = append(st.Probes, p.Target.Name)
+		// The probes of a chain are on one target, named once.
+		if !seen[p.Target.Name] {
+			seen[p.Target.Name] = true
+			st.Probes = append(st.Probes, p.Target.Name)
+		}
 	}
 	return st
 }

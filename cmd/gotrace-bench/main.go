@@ -331,6 +331,19 @@ func (s *suite) traceWorkload(t tool, sc script, w workload) (ev, nsPerCall floa
 // and exec to attached of a 10-probe script.
 func (s *suite) startupSection() {
 	ten := tenProbeScript()
+	// How many programs each tool runs the 10 probes with: bpftrace loads
+	// one per probe, gotrace one per tracepoint (its probes on one event
+	// are one program).
+	progs := map[string]int{}
+	for _, t := range s.tools {
+		n, err := settledPrograms(t, ten)
+		if err != nil {
+			s.fail("10 probes", t, err)
+			continue
+		}
+		fmt.Fprintf(s.log, "  %s runs the 10 probes as %d programs\n", t.Name, n)
+		progs[t.Name] = n
+	}
 	for rep := range 2 * s.cfg.reps {
 		fmt.Fprintf(s.log, "start-up %d/%d\n", rep+1, 2*s.cfg.reps)
 		for _, t := range rotate(s.tools, rep) {
@@ -342,12 +355,15 @@ func (s *suite) startupSection() {
 				s.res.add(mHello, t.Name, float64(d.Nanoseconds()))
 				s.res.add(mHelloRSS, t.Name, float64(rss))
 			}
+			if progs[t.Name] == 0 {
+				continue
+			}
 			p, err := startTracer(t, ten, nil)
 			if err != nil {
 				s.fail("10 probes", t, err)
 				continue
 			}
-			d, err = p.waitAttached(10, attachTimeout)
+			d, err = p.waitAttached(progs[t.Name], attachTimeout)
 			if err != nil {
 				s.fail("10 probes", t, err)
 				continue

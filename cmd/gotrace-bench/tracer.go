@@ -112,6 +112,40 @@ func (p *tracerProc) waitAttached(want int, timeout time.Duration) (time.Duratio
 	}
 }
 
+// settleTime is how long the set of a tracer's programs must stay the
+// same, all of them running, for settledPrograms to count them.
+const settleTime = 300 * time.Millisecond
+
+// settledPrograms runs script with t until every program it loaded has
+// run and no program has come or gone for settleTime, and returns how
+// many programs that is: what waitAttached then waits for. Tools differ
+// (gotrace runs the probes on one event as one program), so the number is
+// measured rather than assumed.
+func settledPrograms(t tool, script string) (int, error) {
+	p, err := startTracer(t, script, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer p.stop()
+	deadline := time.Now().Add(attachTimeout)
+	n, since := -1, time.Now()
+	for time.Now().Before(deadline) {
+		snap, err := p.snapshot()
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case len(snap) == 0 || snap.running() < len(snap) || len(snap) != n:
+			n, since = len(snap), time.Now()
+		case time.Since(since) >= settleTime:
+			return n, nil
+		}
+		unix.Getppid()
+		time.Sleep(10 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("%s: its programs did not settle within %v\n%s", t.Name, attachTimeout, p.stderr)
+}
+
 // snapshot reads the statistics of the tracer's programs.
 func (p *tracerProc) snapshot() (snapshot, error) {
 	return readSnapshot(p.cmd.Process.Pid)

@@ -39,6 +39,7 @@ func kernelProbeProvider(name, alias string, ret bool) *Provider {
 		ProgType: ebpf.Kprobe,
 		Access:   RegsArgs,
 		Cookie:   true,
+		Chain:    true,
 		NoArgs:   "kprobe probes have no args: use arg0..argN, or fentry:FUNC, whose args are typed",
 		// kprobe-multi links attach to function entries of the kernel
 		// image (module functions need Linux 6.3+, offsets never work).

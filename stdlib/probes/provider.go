@@ -73,6 +73,11 @@ type Provider struct {
 	// constants. The programs of a wildcard's targets are then identical,
 	// so one program serves them all (and one kprobe-multi link can).
 	Cookie bool
+	// Chain says that the provider's events run every program attached
+	// to them, in order, and that its probes on one target can be one
+	// program that runs their bodies in turn (codegen.Chain). The runtime
+	// then loads and attaches one program per target, not one per probe.
+	Chain bool
 	// NoArgN and NoArgs explain why arg0..argN and args are not available
 	// in the provider's probes, when they are not; empty means the generic
 	// message.

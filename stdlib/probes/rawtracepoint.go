@@ -23,6 +23,7 @@ func rawTracepointProvider() *Provider {
 		Help:     "kernel tracepoints with raw arguments: rawtracepoint:NAME",
 		ProgType: ebpf.RawTracepoint,
 		Access:   RawArgs,
+		Chain:    true,
 		NoArgs:   "rawtracepoint probes have no args yet (BTF-typed arguments, bpftrace's tp_btf form, are not supported): use arg0..argN, or tracepoint:CATEGORY:NAME, whose args are typed",
 	}
 	p.Resolve = func(env *Env, ap AttachSpec) ([]*Target, error) {

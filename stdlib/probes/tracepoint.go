@@ -26,6 +26,7 @@ func tracepointProvider() *Provider {
 		// A wildcard's targets then share one program unless they read
 		// args (whose layouts differ): fewer programs to load.
 		Cookie: true,
+		Chain:  true,
 	}
 	p.Resolve = func(env *Env, ap AttachSpec) ([]*Target, error) {
 		if len(ap.Parts) != 3 || ap.Parts[1] == "" || ap.Parts[2] == "" {

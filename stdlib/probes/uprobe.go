@@ -68,6 +68,7 @@ func userProbeProvider(name, alias string, ret bool) *Provider {
 		ProgType: ebpf.Kprobe,
 		Access:   RegsArgs,
 		Cookie:   true,
+		Chain:    true,
 		NoArgs:   name + " probes have no args: use arg0..argN",
 	}
 	if ret {
