@@ -20,8 +20,9 @@ const (
 )
 
 // declareMaps creates a map spec for every script map. Aggregations use
-// per-CPU maps (a one-element array when they have no key, so the hot path
-// never inserts); other maps are ordinary hashes.
+// per-CPU maps; other maps are ordinary hashes. Aggregations without keys
+// are elements of one per-CPU array for each value size, so that the hot
+// path never inserts and ten counters are one map to create, not ten.
 func (c *compiler) declareMaps() {
 	for i, mi := range c.info.Maps {
 		if mi.Value == nil {
@@ -40,10 +41,18 @@ func (c *compiler) declareMaps() {
 		spec.ValueSize = uint32((valueSize + 7) &^ 7)
 		switch {
 		case m.Keyless():
+			m.KeySize = 4
+			m.Ref = keylessRef(spec.ValueSize)
+			if shared := c.out.Specs[m.Ref]; shared != nil {
+				m.Slot = shared.MaxEntries
+				shared.MaxEntries++
+				spec = shared
+				break
+			}
+			spec.Name = "gt_scalars" + strconv.Itoa(int(spec.ValueSize))
 			spec.Type = ebpf.PerCPUArray
 			spec.KeySize = 4
 			spec.MaxEntries = 1
-			m.KeySize = 4
 		default:
 			spec.Type = ebpf.Hash
 			if m.Agg != nil {
@@ -74,6 +83,10 @@ func (c *compiler) declareMaps() {
 		MaxEntries: uint32(max(len(c.out.Maps), 1)),
 	}
 }
+
+// keylessRef is the reference name of the per-CPU array that holds the
+// keyless aggregations whose values are valueSize bytes.
+func keylessRef(valueSize uint32) string { return "scalars" + strconv.Itoa(int(valueSize)) }
 
 // countIfFull follows a map update: when it failed for want of room
 // (anything but success or EEXIST, which only means another CPU inserted
@@ -123,7 +136,7 @@ func (g *gen) mapOf(m *ast.MapRef) *Map {
 func (g *gen) buildKey(m *Map, keys []ast.Expr, extra *tmp) place {
 	p := g.buffer(m.KeySize)
 	if m.Keyless() {
-		g.emit(asm.StoreImm(g.baseReg(p), p.off, 0, sizeOf(m.KeySize)))
+		g.emit(asm.StoreImm(g.baseReg(p), p.off, int64(m.Slot), sizeOf(m.KeySize)))
 		return p
 	}
 	if m.Key == nil && extra == nil {

@@ -95,13 +95,17 @@ type Map struct {
 	KeySize int
 	// Index is the map's slot in FullMap.
 	Index int
+	// Slot is a keyless aggregation's element in the per-CPU array (Ref)
+	// it shares with the script's other keyless aggregations of its value
+	// size.
+	Slot uint32
 }
 
 // Bucketed reports whether the map's keys end with a bucket number.
 func (m *Map) Bucketed() bool { return m.Agg != nil && m.Agg.Bucket != nil }
 
 // Keyless reports whether the map is an aggregation without keys, stored
-// in a one-element per-CPU array so that the hot path never inserts.
+// at Slot of a per-CPU array so that the hot path never inserts.
 func (m *Map) Keyless() bool { return m.Agg != nil && m.Key == nil && !m.Bucketed() }
 
 // EventKind says what a ring buffer record asks the runtime to do.

@@ -95,7 +95,7 @@ func (r *run) readRaw(m *codegen.Map) ([]entryRaw, error) {
 	}
 	if m.Keyless() {
 		var vals []rawValue
-		if err := km.Lookup(uint32(0), &vals); err != nil {
+		if err := km.Lookup(m.Slot, &vals); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", m.Name, err)
 		}
 		e := entryRaw{}
@@ -343,7 +343,7 @@ func (r *run) zeroMap(m *codegen.Map) error {
 		}
 		var key any = raw.key
 		if m.Keyless() {
-			key = uint32(0)
+			key = m.Slot
 		}
 		if err := km.Update(key, value, ebpf.UpdateExist); err != nil {
 			return fmt.Errorf("zeroing %s: %w", m.Name, err)

@@ -155,7 +155,7 @@ func (s *Session) restore(script *Script, l *loaded, w io.Writer) {
 		for _, e := range sm.entries {
 			var key any = e.key
 			if sm.keyless {
-				key = uint32(0)
+				key = m.Slot
 			}
 			var value any = e.values[0]
 			if m.Agg != nil {

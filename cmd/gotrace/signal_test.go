@@ -186,9 +186,9 @@ func checkHeld(t *testing.T, held bpfObjects) {
 func TestAttachFailure(t *testing.T) {
 	kerneltest.Require(t)
 	marker := fmt.Sprintf("leak%08x", rand.Uint32())
-	mapName := "gt_" + marker // the name codegen gives @marker in the kernel
+	mapName := "gt_" + marker // the name codegen gives @marker (a hash: keyed) in the kernel
 	probe := func(attach string) string {
-		return kerneltest.Script(fmt.Sprintf("%s /comm == \"gtwork\"/ { @%s = count(); }\n", attach, marker))
+		return kerneltest.Script(fmt.Sprintf("%s /comm == \"gtwork\"/ { @%s[1] = count(); }\n", attach, marker))
 	}
 	ok := probe("BEGIN") + probe("tracepoint:syscalls:sys_enter_getppid") + probe("END")
 
