@@ -85,21 +85,27 @@ func Compile(src *diag.Source, prog *ast.Program, info *check.Info, lib *stdlib.
 	if err := c.errs.Err(); err != nil {
 		return nil, err
 	}
-	if !sized && !c.writesEvents() {
+	if !sized && !c.references(EventsMap) {
 		// Nothing can write to the ring buffer (the runtime still reads
 		// it): the smallest one, a page, is made. Creating 1 MiB takes a
 		// fifth of a millisecond longer.
 		c.out.Specs[EventsMap].MaxEntries = uint32(os.Getpagesize())
 	}
+	// Counters no program can increment are not made at all (the runtime
+	// reads a missing one as zero): one map less to create each.
+	for _, ref := range []string{LostMap, FullMap} {
+		if !c.references(ref) {
+			delete(c.out.Specs, ref)
+		}
+	}
 	return c.out, nil
 }
 
-// writesEvents reports whether some program refers to the event ring
-// buffer.
-func (c *compiler) writesEvents() bool {
+// references reports whether some program refers to the map ref.
+func (c *compiler) references(ref string) bool {
 	for _, p := range c.out.Programs {
 		for _, ins := range p.Spec.Instructions {
-			if ins.Reference() == EventsMap {
+			if ins.Reference() == ref {
 				return true
 			}
 		}

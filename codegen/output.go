@@ -36,6 +36,8 @@ type Output struct {
 	ProbeFuncs []string
 	// Specs holds every map spec the programs reference, including the
 	// internal ones (ring buffer, lost-event counter), by reference name.
+	// The counters (LostMap, FullMap) are missing when no program can
+	// increment them.
 	Specs map[string]*ebpf.MapSpec
 }
 

@@ -419,6 +419,9 @@ func (r *run) loop(ctx context.Context) error {
 // updates were lost, so that a too-small map is never a silent loss.
 func (r *run) reportFullMaps() {
 	full := r.loaded.coll.Maps[codegen.FullMap]
+	if full == nil {
+		return // no program updates a map that can be full
+	}
 	for _, m := range r.script.Code.Maps {
 		var perCPU []uint64
 		if err := full.Lookup(uint32(m.Index), &perCPU); err != nil {
@@ -453,8 +456,12 @@ func (r *run) reportLost() {
 
 // lostCount sums a counter of the lost map over the CPUs.
 func (r *run) lostCount(index uint32) uint64 {
+	lost := r.loaded.coll.Maps[codegen.LostMap]
+	if lost == nil {
+		return 0 // no program writes records
+	}
 	var perCPU []uint64
-	if err := r.loaded.coll.Maps[codegen.LostMap].Lookup(index, &perCPU); err != nil {
+	if err := lost.Lookup(index, &perCPU); err != nil {
 		return 0
 	}
 	var n uint64
