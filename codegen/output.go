@@ -37,6 +37,9 @@ type Output struct {
 	// Specs holds every map spec the programs reference, including the
 	// internal ones (ring buffer, lost-event counter), by reference name.
 	Specs map[string]*ebpf.MapSpec
+	// Stacks are the layouts of the stacks the programs take, in order
+	// of first use: each has its side map, StackMapRef.
+	Stacks []stdlib.StackLayout
 }
 
 // Internal map names.
@@ -44,7 +47,8 @@ const (
 	EventsMap = "events" // the ring buffer
 	// LostMap is a per-CPU array of counters: at LostRecords, records the
 	// ring buffer had no room for; at LostExits, those of them that were
-	// exit() records, so that the runtime ends the run all the same.
+	// exit() records, so that the runtime ends the run all the same; at
+	// LostStacks, stacks that found their side map full (stacks.go).
 	LostMap = "lost"
 	// FullMap is a per-CPU array with one counter per script map (indexed
 	// by Map.Index) of updates that failed because the map was full.
@@ -66,6 +70,7 @@ const (
 const (
 	LostRecords = 0
 	LostExits   = 1
+	LostStacks  = 2
 )
 
 // Program is one generated BPF program.
