@@ -57,7 +57,9 @@ type Emitter interface {
 	// stackid.go). take writes the stack, in layout s, to the buffer
 	// whose address it finds in R1 (per-CPU scratch memory when the BPF
 	// stack has no room for it), the byte count the kernel returned
-	// first; it may clobber R0..R5. The stack is then hashed into its ID
+	// first, and leaves that count in R0 as well: the verifier knows its
+	// bounds from bpf_get_stack's, which bound the hash loop. It may
+	// clobber R1..R5. The stack is then hashed into its ID
 	// and stored in the side map of its layout unless it is there
 	// already; a stack that finds the side map full is counted lost.
 	// StackID clobbers R0..R5.
