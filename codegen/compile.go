@@ -32,6 +32,10 @@ type Options struct {
 	// str()) return and send a HelperErrorEvent when they fail, as
 	// bpftrace's -k does.
 	HelperErrors bool
+	// MaxStacks bounds each side map of stacks (one per stack layout:
+	// kstack, kstack(3), ustack, ...; see stacks.go). Zero means 65536,
+	// or MaxMapKeys if that is more.
+	MaxStacks uint32
 	// FilterPID, if not zero, makes the programs of probes that cannot be
 	// attached to one process (tracepoints, raw tracepoints, kernel
 	// functions: every probe but BEGIN, END and perf events) return at
@@ -143,7 +147,7 @@ func (c *compiler) declareInternalMaps() {
 		Type:       ebpf.PerCPUArray,
 		KeySize:    4,
 		ValueSize:  8,
-		MaxEntries: LostExits + 1,
+		MaxEntries: LostStacks + 1,
 	}
 }
 

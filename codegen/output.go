@@ -39,6 +39,9 @@ type Output struct {
 	// The counters (LostMap, FullMap) are missing when no program can
 	// increment them.
 	Specs map[string]*ebpf.MapSpec
+	// Stacks are the layouts of the stacks the programs take, in order
+	// of first use: each has its side map, StackMapRef.
+	Stacks []stdlib.StackLayout
 }
 
 // Internal map names.
@@ -46,7 +49,8 @@ const (
 	EventsMap = "events" // the ring buffer
 	// LostMap is a per-CPU array of counters: at LostRecords, records the
 	// ring buffer had no room for; at LostExits, those of them that were
-	// exit() records, so that the runtime ends the run all the same.
+	// exit() records, so that the runtime ends the run all the same; at
+	// LostStacks, stacks that found their side map full (stacks.go).
 	LostMap = "lost"
 	// FullMap is a per-CPU array with one counter per script map (indexed
 	// by Map.Index) of updates that failed because the map was full.
@@ -68,6 +72,7 @@ const (
 const (
 	LostRecords = 0
 	LostExits   = 1
+	LostStacks  = 2
 )
 
 // Program is one generated BPF program.

@@ -130,7 +130,8 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 	}
 	opts.session.restore(s, l, opts.Stderr)
 
-	r := &run{script: s, loaded: l, out: out, stderr: opts.Stderr, json: opts.Format == JSONFormat, childPID: ch.pid()}
+	r := &run{script: s, loaded: l, session: opts.session, out: out, stderr: opts.Stderr, json: opts.Format == JSONFormat, childPID: ch.pid()}
+	s.lib.SetStackReader(r.readStack)
 	if opts.DryRun {
 		err := r.attachAll(ctx)
 		r.detachAll()
@@ -213,6 +214,7 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 	}
 	r.reportLost()
 	r.reportFullMaps()
+	r.reportLostStacks()
 	return r.status, out.Flush()
 }
 
@@ -220,10 +222,12 @@ func (s *Script) Run(ctx context.Context, opts RunOptions) (status int, err erro
 type run struct {
 	script *Script
 	loaded *loaded
-	reader *ringbuf.Reader
-	out    *outBuffer
-	stderr io.Writer
-	links  []io.Closer
+	// session is the session the run belongs to, nil if none.
+	session *Session
+	reader  *ringbuf.Reader
+	out     *outBuffer
+	stderr  io.Writer
+	links   []io.Closer
 	// json selects JSON output (see json.go).
 	json bool
 	// childPID is the PID of the -c command, 0 without one.

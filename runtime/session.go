@@ -40,6 +40,9 @@ import (
 // A Session is not safe for concurrent use; runs are one at a time.
 type Session struct {
 	maps map[string]*savedMap
+	// stacks are the stacks the runs stored (see stacks.go): the kept
+	// maps' stack values are IDs that name them.
+	stacks savedStacks
 }
 
 // savedMap is a map as a run left it.
@@ -58,7 +61,7 @@ type savedMap struct {
 }
 
 // NewSession returns a session that keeps no maps yet.
-func NewSession() *Session { return &Session{maps: map[string]*savedMap{}} }
+func NewSession() *Session { return &Session{maps: map[string]*savedMap{}, stacks: savedStacks{}} }
 
 // Compile compiles a script as the package's Compile does, with the
 // session's maps known to the checker: a map the script uses but never
@@ -114,6 +117,7 @@ func (s *Session) PrintMaps(w io.Writer, names ...string) error {
 func (s *Session) Clear(names ...string) error {
 	if len(names) == 0 {
 		clear(s.maps)
+		clear(s.stacks)
 		return nil
 	}
 	var missing []string
@@ -179,6 +183,9 @@ func (s *Session) save(r *run) error {
 	if s == nil {
 		return nil
 	}
+	if err := s.saveStacks(r); err != nil {
+		return err
+	}
 	for _, m := range r.script.Code.Maps {
 		raws, err := r.readRaw(m)
 		if err != nil {
@@ -230,7 +237,7 @@ func typeLayout(b *strings.Builder, t *types.Type) {
 		b.WriteString("none")
 		return
 	}
-	fmt.Fprintf(b, "{%d %d %t %d %q %q %q %d %d %d %d", t.Kind, t.Size, t.Signed, t.Len, t.Name, t.Agg, t.Param, t.HistBits, t.LhistMin, t.LhistMax, t.LhistStep)
+	fmt.Fprintf(b, "{%d %d %t %d %q %q %q %d %d %d %d %d", t.Kind, t.Size, t.Signed, t.Len, t.Name, t.Agg, t.Param, t.Frames, t.HistBits, t.LhistMin, t.LhistMax, t.LhistStep)
 	for _, n := range t.Names {
 		fmt.Fprintf(b, " .%s", n)
 	}

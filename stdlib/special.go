@@ -21,8 +21,10 @@ type Formatter struct {
 	Name string
 	// Format renders an integer Special.
 	Format func(l *Library, v uint64, param string) string
-	// FormatBytes renders a Special wider than 8 bytes (buf, inet); it may
-	// return a []byte, which printf's %r family renders.
+	// FormatBytes renders a Special wider than 8 bytes (buf, inet), or
+	// the stored frames a stack's ID names (kstack, ustack: see
+	// stackid.go); it may return a []byte, which printf's %r family
+	// renders.
 	FormatBytes func(l *Library, b []byte, param string) format.Value
 }
 
@@ -73,6 +75,15 @@ func formatters() []*Formatter {
 // FormatSpecial renders a value of a Special type from its stored bytes.
 func (l *Library) FormatSpecial(t *types.Type, raw []byte) format.Value {
 	f := l.formatters[t.Name]
+	if s, ok := stackLayoutOf(t); ok && f != nil && len(raw) >= 8 {
+		// A stack's value is its ID: the frames are in the run's store.
+		id := binary.LittleEndian.Uint64(raw)
+		b, ok := l.stacks.stack(s, id)
+		if !ok {
+			return lostStack(id, t.Param)
+		}
+		return f.FormatBytes(l, b, t.Param)
+	}
 	switch {
 	case f != nil && f.FormatBytes != nil:
 		return f.FormatBytes(l, raw[:min(len(raw), t.Size)], t.Param)

@@ -14,11 +14,11 @@ import (
 	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
-// Stack traces are taken with bpf_get_stack into the value itself: a u64
-// holding the number of bytes the kernel wrote, then the frames' return
-// addresses. The kernel zeroes what it did not write, so two equal stacks
-// are equal values, and @[kstack] = count() counts distinct stacks as map
-// keys. The frames are named in user space from /proc/kallsyms.
+// Stack traces are taken with bpf_get_stack: a u64 holding the number of
+// bytes the kernel wrote, then the frames' return addresses. The kernel
+// zeroes what it did not write. The value a script sees is the stack's ID
+// (stackid.go), so that @[kstack] = count() counts distinct stacks by an
+// 8-byte key; the frames are named in user space from /proc/kallsyms.
 
 // Stack limits: bpftrace's (and the kernel's perf_event_max_stack's)
 // default number of frames, and the most a script may ask for.
@@ -40,10 +40,19 @@ const (
 // stackModes lists the modes, as kstack's bare-word arguments.
 func stackModes() []string { return []string{stackModeBpftrace, stackModePerf, stackModeRaw} }
 
+// kstackHeader is the size of a stored kernel stack before its frames:
+// the byte count.
+const kstackHeader = 8
+
+// kstackLayout is how a kernel stack of up to frames frames is stored.
+func kstackLayout(frames int) StackLayout {
+	return StackLayout{Kind: "kstack", Header: kstackHeader, Frames: frames}
+}
+
 // kstackType is the type of a kernel stack of up to frames frames, printed
 // in mode.
 func kstackType(mode string, frames int) *types.Type {
-	return &types.Type{Kind: types.Special, Name: "kstack", Param: mode, Size: 8 + 8*frames}
+	return stackType(kstackLayout(frames), mode)
 }
 
 func stackVars() []*Var {
@@ -53,15 +62,14 @@ func stackVars() []*Var {
 			l.kernelStacks = true
 			return kstackType(l.stackMode(), defaultStackFrames), nil
 		},
-		Fills: true,
-		Emit:  func(e Emitter) { emitKstack(e, defaultStackFrames) },
+		Emit: func(e Emitter) { emitKstack(e, defaultStackFrames) },
 	}}
 }
 
 func stackFuncs() []*Func {
 	return []*Func{{
 		Name: "kstack", Help: "kstack([mode,] [frames]): the kernel stack; mode is bpftrace (sym+off), perf or raw",
-		Kind: Value, MinArgs: 0, MaxArgs: 2, Keywords: stackModes(), Fills: true,
+		Kind: Value, MinArgs: 0, MaxArgs: 2, Keywords: stackModes(),
 		Check: func(a *Args) (*types.Type, error) {
 			a.Lib.kernelStacks = true
 			mode, frames, err := stackArgs("kstack", a)
@@ -104,38 +112,40 @@ func stackArgs(name string, a *Args) (mode string, frames int, err error) {
 	return mode, frames, nil
 }
 
-// emitKstack writes {bytes, frames...} to the buffer at R1 with
-// bpf_get_stack(ctx, buf+8, 8*frames, 0); a failure stores 0 bytes (the
-// kernel zeroes the frames).
+// emitKstack leaves the ID of the kernel stack in R0. The stack is taken
+// with bpf_get_stack(ctx, buf+8, 8*frames, 0); a failure stores 0 bytes
+// (the kernel zeroes the frames): an empty stack.
 func emitKstack(e Emitter, frames int) {
-	slot := e.TempSlot()
-	ok := e.Label()
-	e.Emit(
-		asm.StoreMem(asm.RFP, slot, asm.R1, asm.DWord),
-		asm.Mov.Reg(asm.R2, asm.R1),
-		asm.Add.Imm(asm.R2, 8),
-	)
-	e.LoadContext(asm.R1)
-	e.Emit(
-		asm.Mov.Imm(asm.R3, int32(8*frames)),
-		asm.Mov.Imm(asm.R4, 0), // the kernel stack, no frames skipped
-		asm.FnGetStack.Call(),
-		asm.LoadMem(asm.R1, asm.RFP, slot, asm.DWord),
-		asm.JSGE.Imm(asm.R0, 0, ok),
-		asm.Mov.Imm(asm.R0, 0),
-		asm.StoreMem(asm.R1, 0, asm.R0, asm.DWord).WithSymbol(ok),
-	)
+	e.StackID(kstackLayout(frames), func() {
+		slot := e.TempSlot()
+		ok := e.Label()
+		e.Emit(
+			asm.StoreMem(asm.RFP, slot, asm.R1, asm.DWord),
+			asm.Mov.Reg(asm.R2, asm.R1),
+			asm.Add.Imm(asm.R2, kstackHeader),
+		)
+		e.LoadContext(asm.R1)
+		e.Emit(
+			asm.Mov.Imm(asm.R3, int32(8*frames)),
+			asm.Mov.Imm(asm.R4, 0), // the kernel stack, no frames skipped
+			asm.FnGetStack.Call(),
+			asm.LoadMem(asm.R1, asm.RFP, slot, asm.DWord),
+			asm.JSGE.Imm(asm.R0, 0, ok),
+			asm.Mov.Imm(asm.R0, 0),
+			asm.StoreMem(asm.R1, 0, asm.R0, asm.DWord).WithSymbol(ok),
+		)
+	})
 }
 
 func stackFormatters() []*Formatter {
 	return []*Formatter{{
 		Name: "kstack",
 		FormatBytes: func(l *Library, b []byte, mode string) format.Value {
-			n := int(min(binary.LittleEndian.Uint64(b)/8, uint64(len(b)-8)/8))
+			n := int(min(binary.LittleEndian.Uint64(b)/8, uint64(len(b)-kstackHeader)/8))
 			st := format.Stack{Tab: mode != stackModeBpftrace}
 			syms := l.machine.kallsyms()
 			for i := range n {
-				addr := binary.LittleEndian.Uint64(b[8+8*i:])
+				addr := binary.LittleEndian.Uint64(b[kstackHeader+8*i:])
 				st.Frames = append(st.Frames, kernelFrame(syms, addr, mode))
 			}
 			return st

@@ -53,6 +53,17 @@ type Emitter interface {
 	// recorded while it runs: entries whose values hold user-space
 	// addresses to name later (ustack, usym) call it. It clobbers R0..R5.
 	NoteProcess()
+	// StackID emits code that takes a stack and leaves its ID in R0 (see
+	// stackid.go). take writes the stack, in layout s, to the buffer
+	// whose address it finds in R1 (per-CPU scratch memory when the BPF
+	// stack has no room for it), the byte count the kernel returned
+	// first, and leaves that count in R0 as well: the verifier knows its
+	// bounds from bpf_get_stack's, which bound the hash loop. It may
+	// clobber R1..R5. The stack is then hashed into its ID
+	// and stored in the side map of its layout unless it is there
+	// already; a stack that finds the side map full is counted lost.
+	// StackID clobbers R0..R5.
+	StackID(s StackLayout, take func())
 	// CheckHelper follows a call of helper fn: when the script is compiled
 	// to report helper errors (-k), a negative return value in R0 is
 	// reported to the user, with the position of the call. It keeps R0
@@ -196,6 +207,8 @@ type Library struct {
 	kernelStacks bool
 	// childCommand is set when a command is started for the script (-c).
 	childCommand bool
+	// stacks finds the frames that stack values name (stackid.go).
+	stacks stackStore
 }
 
 // StrSize is the buffer size of strings read with str().

@@ -14,26 +14,34 @@ import (
 	"github.com/gotrace/gotrace/stdlib/probes"
 )
 
-// A user stack is taken, like a kernel stack, with bpf_get_stack into the
-// value itself, with BPF_F_USER_STACK: a u64 holding the number of bytes
-// the kernel wrote, the ID of the process (tgid) whose stack it is, then
-// the frames' addresses. The kernel walks the stack by frame pointers, so
-// code built without them (most distributions' libc) ends the walk early.
-// The frames are named in user space from the process's mappings (package
-// usersym), which programs that take user stacks report the first time
-// they see a process (Emitter.NoteProcess), so that a stack is named even
-// when it is printed after its process has exited.
+// A user stack is taken, like a kernel stack, with bpf_get_stack, with
+// BPF_F_USER_STACK, and its value is likewise its ID (stackid.go). It is
+// stored as a u64 holding the number of bytes the kernel wrote, the ID of
+// the process (tgid) whose stack it is, then the frames' addresses: the
+// same addresses in two processes are two stacks. The kernel walks the
+// stack by frame pointers, so code built without them (most
+// distributions' libc) ends the walk early. The frames are named in user
+// space from the process's mappings (package usersym), which programs that
+// take user stacks report the first time they see a process
+// (Emitter.NoteProcess), so that a stack is named even when it is printed
+// after its process has exited.
 
-// ustackHeader is the size of a user stack value before its frames.
+// ustackHeader is the size of a stored user stack before its frames: the
+// byte count and the tgid.
 const ustackHeader = 16
 
 // bpfFUserStack is bpf_get_stack's flag for the user-space stack.
 const bpfFUserStack = 1 << 8
 
+// ustackLayout is how a user stack of up to frames frames is stored.
+func ustackLayout(frames int) StackLayout {
+	return StackLayout{Kind: "ustack", Header: ustackHeader, Frames: frames}
+}
+
 // ustackType is the type of a user stack of up to frames frames, printed
 // in mode.
 func ustackType(mode string, frames int) *types.Type {
-	return &types.Type{Kind: types.Special, Name: "ustack", Param: mode, Size: ustackHeader + 8*frames}
+	return stackType(ustackLayout(frames), mode)
 }
 
 func ustackVars() []*Var {
@@ -42,15 +50,14 @@ func ustackVars() []*Var {
 		Type: func(l *Library, _ *probes.Target) (*types.Type, error) {
 			return ustackType(l.stackMode(), defaultStackFrames), nil
 		},
-		Fills: true,
-		Emit:  func(e Emitter) { emitUstack(e, defaultStackFrames) },
+		Emit: func(e Emitter) { emitUstack(e, defaultStackFrames) },
 	}}
 }
 
 func ustackFuncs() []*Func {
 	return []*Func{{
 		Name: "ustack", Help: "ustack([mode,] [frames]): the user-space stack; mode is bpftrace (sym+off), perf or raw",
-		Kind: Value, MinArgs: 0, MaxArgs: 2, Keywords: stackModes(), Fills: true,
+		Kind: Value, MinArgs: 0, MaxArgs: 2, Keywords: stackModes(),
 		Check: func(a *Args) (*types.Type, error) {
 			mode, frames, err := stackArgs("ustack", a)
 			if err != nil {
@@ -71,31 +78,33 @@ func ustackFuncs() []*Func {
 // explicitMode reports whether a stack function's call names its mode.
 func explicitMode(a *Args) bool { return len(a.Types) > 0 && a.Strs[0] != nil }
 
-// emitUstack writes {bytes, tgid, frames...} to the buffer at R1 with
-// bpf_get_stack(ctx, buf+16, 8*frames, BPF_F_USER_STACK); a failure
-// stores 0 bytes (the kernel zeroes the frames).
+// emitUstack leaves the ID of the user stack in R0. The stack is taken
+// with bpf_get_stack(ctx, buf+16, 8*frames, BPF_F_USER_STACK); a failure
+// stores 0 bytes (the kernel zeroes the frames): an empty stack.
 func emitUstack(e Emitter, frames int) {
-	slot := e.TempSlot()
-	ok := e.Label()
-	e.Emit(asm.StoreMem(asm.RFP, slot, asm.R1, asm.DWord))
 	e.NoteProcess()
-	e.Emit(
-		asm.FnGetCurrentPidTgid.Call(),
-		asm.RSh.Imm(asm.R0, 32),
-		asm.LoadMem(asm.R2, asm.RFP, slot, asm.DWord),
-		asm.StoreMem(asm.R2, 8, asm.R0, asm.DWord),
-		asm.Add.Imm(asm.R2, ustackHeader),
-	)
-	e.LoadContext(asm.R1)
-	e.Emit(
-		asm.Mov.Imm(asm.R3, int32(8*frames)),
-		asm.Mov.Imm(asm.R4, bpfFUserStack),
-		asm.FnGetStack.Call(),
-		asm.LoadMem(asm.R1, asm.RFP, slot, asm.DWord),
-		asm.JSGE.Imm(asm.R0, 0, ok),
-		asm.Mov.Imm(asm.R0, 0),
-		asm.StoreMem(asm.R1, 0, asm.R0, asm.DWord).WithSymbol(ok),
-	)
+	e.StackID(ustackLayout(frames), func() {
+		slot := e.TempSlot()
+		ok := e.Label()
+		e.Emit(
+			asm.StoreMem(asm.RFP, slot, asm.R1, asm.DWord),
+			asm.FnGetCurrentPidTgid.Call(),
+			asm.RSh.Imm(asm.R0, 32),
+			asm.LoadMem(asm.R2, asm.RFP, slot, asm.DWord),
+			asm.StoreMem(asm.R2, 8, asm.R0, asm.DWord),
+			asm.Add.Imm(asm.R2, ustackHeader),
+		)
+		e.LoadContext(asm.R1)
+		e.Emit(
+			asm.Mov.Imm(asm.R3, int32(8*frames)),
+			asm.Mov.Imm(asm.R4, bpfFUserStack),
+			asm.FnGetStack.Call(),
+			asm.LoadMem(asm.R1, asm.RFP, slot, asm.DWord),
+			asm.JSGE.Imm(asm.R0, 0, ok),
+			asm.Mov.Imm(asm.R0, 0),
+			asm.StoreMem(asm.R1, 0, asm.R0, asm.DWord).WithSymbol(ok),
+		)
+	})
 }
 
 func ustackFormatters() []*Formatter {

@@ -90,6 +90,10 @@ type Type struct {
 	Fields    []Field   // Struct only; nil for a lazy struct, see FieldList
 	Agg       AggKind   // Agg only
 	Param     string    // Special only
+	// Frames is the frame limit of a stack (the Specials kstack and
+	// ustack), whose value is an ID naming frames stored elsewhere: stacks
+	// of different limits are stored apart, so they are different types.
+	Frames int
 	// Agg parameters: hist's bits, lhist's min/max/step. They are part of
 	// the type so that two lhist() calls on one map must agree.
 	HistBits                      int
@@ -180,7 +184,7 @@ func (t *Type) IsString() bool { return t != nil && t.Kind == String }
 func (t *Type) Align() int {
 	switch t.Kind {
 	case Special:
-		// Wider Specials (buf, inet, kstack) are 8-byte words.
+		// Wider Specials (buf, inet, usym) are 8-byte words.
 		return min(t.Size, 8)
 	case Int, Pointer, Probe:
 		return t.Size
@@ -273,7 +277,7 @@ func Equal(a, b *Type) bool {
 	case Struct:
 		return a.Name == b.Name
 	case Special:
-		return a.Name == b.Name && a.Param == b.Param && a.Size == b.Size
+		return a.Name == b.Name && a.Param == b.Param && a.Size == b.Size && a.Frames == b.Frames
 	case Probe:
 		// probe and func are both probe-table indexes, printed
 		// differently.
