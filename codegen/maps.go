@@ -199,6 +199,30 @@ func (g *gen) update(m *Map, key, value place, flags int32) {
 	g.emit(asm.Mov.Imm(asm.R4, flags), asm.FnMapUpdateElem.Call())
 }
 
+// lookupOrInsert emits a lookup of the key at frame offset key in the map
+// ref that jumps to found when the key is there, and otherwise inserts it
+// with BPF_NOEXIST (so that a key another CPU has just inserted is left
+// as it is), the value's address put in R3 by value (R2 holds the key's);
+// R0 then holds the update's result. The lookup takes no lock, so that a
+// key seen before, the common case, costs one lookup. It clobbers R0..R5.
+func (g *gen) lookupOrInsert(ref string, key int16, found string, value func()) {
+	g.emit(
+		asm.LoadMapPtr(asm.R1, 0).WithReference(ref),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, int32(key)),
+		asm.FnMapLookupElem.Call(),
+		asm.JNE.Imm(asm.R0, 0, found),
+		asm.LoadMapPtr(asm.R1, 0).WithReference(ref),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, int32(key)),
+	)
+	value()
+	g.emit(
+		asm.Mov.Imm(asm.R4, int32(ebpf.UpdateNoExist)),
+		asm.FnMapUpdateElem.Call(),
+	)
+}
+
 // mapReadInt reads an integer map value (0 when the key is absent). An
 // aggregation reads as its total over all CPUs (aggread.go).
 func (g *gen) mapReadInt(e *ast.MapRef) *tmp {

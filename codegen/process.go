@@ -39,23 +39,13 @@ func (g *gen) NoteProcess() {
 		asm.RSh.Imm(asm.R0, 32),
 		asm.StoreMem(asm.RFP, pid, asm.R0, asm.DWord),
 		storeImm64(asm.RFP, rec, int64(ev.ID)),
-		// A process seen before is found by a lookup, which takes no
-		// lock: an update of an LRU map takes a free element from its
-		// lists before it finds the key there, and gives it back.
-		asm.LoadMapPtr(asm.R1, 0).WithReference(ProcessMap),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, int32(pid)),
-		asm.FnMapLookupElem.Call(),
-		asm.JNE.Imm(asm.R0, 0, done),
-		// The key and the value are the pid's low 4 bytes; BPF_NOEXIST
-		// makes the update fail for a process another CPU has just
-		// added.
-		asm.LoadMapPtr(asm.R1, 0).WithReference(ProcessMap),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, int32(pid)),
-		asm.Mov.Reg(asm.R3, asm.R2),
-		asm.Mov.Imm(asm.R4, int32(ebpf.UpdateNoExist)),
-		asm.FnMapUpdateElem.Call(),
+	)
+	// A process seen before is found by the lookup: an update of an LRU
+	// map takes a free element from its lists before it finds the key
+	// there, and gives it back. The key and the value are the pid's low
+	// 4 bytes; the update fails for a process another CPU has just added.
+	g.lookupOrInsert(ProcessMap, pid, done, func() { g.emit(asm.Mov.Reg(asm.R3, asm.R2)) })
+	g.emit(
 		asm.JNE.Imm(asm.R0, 0, done),
 		asm.LoadMapPtr(asm.R1, 0).WithReference(EventsMap),
 		asm.Mov.Reg(asm.R2, asm.RFP),

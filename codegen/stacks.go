@@ -104,21 +104,9 @@ func (g *gen) StackID(s stdlib.StackLayout, take func()) {
 	}
 	g.addrOf(asm.R1, buf)
 	g.stackHash(s)
+	g.emit(asm.StoreMem(asm.RFP, key, asm.R0, asm.DWord))
+	g.lookupOrInsert(ref, key, done, func() { g.addrOf(asm.R3, buf) })
 	g.emit(
-		asm.StoreMem(asm.RFP, key, asm.R0, asm.DWord),
-		asm.LoadMapPtr(asm.R1, 0).WithReference(ref),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, int32(key)),
-		asm.FnMapLookupElem.Call(),
-		asm.JNE.Imm(asm.R0, 0, done),
-		asm.LoadMapPtr(asm.R1, 0).WithReference(ref),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, int32(key)),
-	)
-	g.addrOf(asm.R3, buf)
-	g.emit(
-		asm.Mov.Imm(asm.R4, int32(ebpf.UpdateNoExist)),
-		asm.FnMapUpdateElem.Call(),
 		// Compared as an int: see countIfFull.
 		asm.JSGE.Imm32(asm.R0, 0, done),
 		asm.JEq.Imm32(asm.R0, -int32(unix.EEXIST), done),
