@@ -30,8 +30,9 @@ type loaded struct {
 	multi map[string]bool
 	// inChain marks the programs that run as part of the chain of an
 	// earlier program on the same target: attaching that one attaches
-	// them.
+	// them. chained says whether chains were made at all.
 	inChain map[int]bool
+	chained bool
 }
 
 // loadConfig says how to load a script.
@@ -44,9 +45,27 @@ type loadConfig struct {
 	logLevel ebpf.LogLevel
 }
 
-// load puts the script's maps and programs into the kernel.
+// load puts the script's maps and programs into the kernel. The programs
+// of probes on one target are chained into one (see programSpecs); if the
+// kernel refuses a chain (the verifier gives up on its size where it
+// accepts the parts), they are loaded one by one instead, as they would
+// run without chaining.
 func (s *Script) load(c loadConfig) (*loaded, error) {
 	removeMemlock()
+	l, err := s.loadWith(c, true)
+	if err != nil && len(l.inChain) > 0 {
+		l, err = s.loadWith(c, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// loadWith loads the script, with chains or without. When it fails, it
+// still returns what it would have loaded (without a collection), so that
+// load can tell whether chains were involved.
+func (s *Script) loadWith(c loadConfig, chain bool) (*loaded, error) {
 	spec := &ebpf.CollectionSpec{
 		Maps:     map[string]*ebpf.MapSpec{},
 		Programs: map[string]*ebpf.ProgramSpec{},
@@ -54,18 +73,27 @@ func (s *Script) load(c loadConfig) (*loaded, error) {
 	for ref, m := range s.Code.Specs {
 		spec.Maps[ref] = m.Copy()
 	}
-	progs, names, multi, inChain := s.programSpecs(c)
+	progs, names, multi, inChain := s.programSpecs(c, chain)
+	l := &loaded{names: names, multi: multi, inChain: inChain, chained: chain}
 	if c.logLevel == 0 {
 		for _, ps := range progs {
 			dropSourceLines(ps)
 		}
 	}
 	maps.Copy(spec.Programs, progs)
-	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{LogLevel: c.logLevel}})
-	if err != nil {
-		return nil, s.explainLoadError(err, names)
+	opts := ebpf.ProgramOptions{LogLevel: c.logLevel}
+	if len(inChain) > 0 && c.logLevel == 0 {
+		// A refused chain is loaded again one program at a time, which
+		// explains any error: cilium/ebpf's retries of a refused load
+		// with ever larger logs (seconds for a chain the verifier gave
+		// up on) would be wasted.
+		opts.LogDisabled = true
 	}
-	l := &loaded{coll: coll, names: names, multi: multi, inChain: inChain}
+	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Programs: opts})
+	if err != nil {
+		return l, s.explainLoadError(err, names)
+	}
+	l.coll = coll
 	for _, n := range names {
 		l.progs = append(l.progs, coll.Programs[n])
 	}
@@ -112,13 +140,13 @@ func removeMemlock() {
 // s.Code.Programs; which names are loaded for multi links; and which
 // programs run inside another's chain.
 //
-// The programs of several probes on one event are chained into one (see
-// codegen.Chain), loaded under the name "pN" of the first of them and
-// attached once. Wildcard probes often produce identical programs (or
+// With chain set, the programs of several probes on one event are chained
+// into one (see codegen.Chain), loaded under the name "pN" of the first of
+// them and attached once. Wildcard probes often produce identical programs (or
 // chains); each is loaded once, under the name of the first of them.
 // Those that serve several targets of a provider with multi links are
 // loaded for such a link, when the kernel has them.
-func (s *Script) programSpecs(c loadConfig) (progs map[string]*ebpf.ProgramSpec, names []string, multi map[string]bool, inChain map[int]bool) {
+func (s *Script) programSpecs(c loadConfig, chain bool) (progs map[string]*ebpf.ProgramSpec, names []string, multi map[string]bool, inChain map[int]bool) {
 	specs := make([]*ebpf.ProgramSpec, len(s.Code.Programs))
 	for i, p := range s.Code.Programs {
 		ps := p.Spec.Copy()
@@ -128,7 +156,7 @@ func (s *Script) programSpecs(c loadConfig) (progs map[string]*ebpf.ProgramSpec,
 		})
 		specs[i] = ps
 	}
-	units, inChain := s.chainPrograms(specs)
+	units, inChain := s.chainPrograms(specs, chain)
 	sharers := map[string]int{}
 	for _, u := range units {
 		u.text = programKey(u.spec)
@@ -184,17 +212,18 @@ type loadUnit struct {
 }
 
 // chainPrograms groups the programs (specs[i] is that of
-// s.Code.Programs[i]) into load units: those of one target of a provider
-// whose events can run several programs (probes.Provider.Chain) are
-// chained into one, and the others stand alone. inChain marks the
+// s.Code.Programs[i]) into load units: with chain set, those of one target
+// of a provider whose events can run several programs
+// (probes.Provider.Chain) are chained into one, and the others stand
+// alone. inChain marks the
 // programs that run inside a chain headed by an earlier program.
-func (s *Script) chainPrograms(specs []*ebpf.ProgramSpec) (units []*loadUnit, inChain map[int]bool) {
+func (s *Script) chainPrograms(specs []*ebpf.ProgramSpec, chain bool) (units []*loadUnit, inChain map[int]bool) {
 	inChain = map[int]bool{}
 	byTarget := map[string]*loadUnit{}
 	for i, p := range s.Code.Programs {
 		prov := p.Target.Provider
 		u := &loadUnit{members: []int{i}, spec: specs[i], prov: prov}
-		if prov.Chain {
+		if chain && prov.Chain {
 			key := prov.Name + "\x00" + p.Target.Name
 			if head, ok := byTarget[key]; ok {
 				head.members = append(head.members, i)

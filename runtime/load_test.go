@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"slices"
@@ -130,7 +131,7 @@ t:gotrace_test:unattachable { @a = count(); }
 	if err != nil {
 		t.Fatal(err)
 	}
-	progs, names, _, inChain := s.programSpecs(loadConfig{})
+	progs, names, _, inChain := s.programSpecs(loadConfig{}, true)
 	if want := []string{"p0", "p1", "p0", "p0"}; !slices.Equal(names, want) {
 		t.Errorf("load names %q, want %q", names, want)
 	}
@@ -144,5 +145,30 @@ t:gotrace_test:unattachable { @a = count(); }
 	}
 	if got := len(progs["p0"].Instructions); got != want {
 		t.Errorf("the chain has %d instructions, want %d", got, want)
+	}
+}
+
+// TestChainRefusedLoadsAlone checks the fallback of load: two probes on
+// one tracepoint whose loops take the verifier 600,000 instructions each
+// are refused as one chain (the limit is a million) and loaded one by
+// one, as they would run without chaining.
+func TestChainRefusedLoadsAlone(t *testing.T) {
+	kerneltest.Require(t)
+	probe := "tracepoint:syscalls:sys_enter_getppid { $i = 0; while ($i < 100000) { $i++; } @%s = $i; }\n"
+	s, err := Compile("long.gt", fmt.Sprintf(probe, "a")+fmt.Sprintf(probe, "b"), CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := s.loadWith(loadConfig{}, true); err == nil {
+		l.close()
+		t.Fatal("the kernel loaded the chain of both loops; the test needs one it refuses")
+	}
+	l, err := s.load(loadConfig{})
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	defer l.close()
+	if l.chained || len(l.inChain) != 0 || l.names[0] == l.names[1] {
+		t.Errorf("loaded with chained=%t, inChain %v, names %q: want the two programs alone", l.chained, l.inChain, l.names)
 	}
 }

@@ -63,7 +63,9 @@ func (opts VerifyOptions) logLevel() ebpf.LogLevel {
 // ProgramStats per program loaded; the error is for failures other than a
 // program's (privileges, maps). A program that the verifier rejects only
 // because of a loop it cannot walk is verified as Run would retry it,
-// with its loops as callbacks.
+// with its loops as callbacks. Probes on one target are verified one by
+// one: a run chains them into one program (see Script.load), and loads
+// them one by one when the kernel refuses the chain.
 func (s *Script) Verify(opts VerifyOptions) ([]ProgramStats, error) {
 	if err := CheckPrivileges(); err != nil {
 		return nil, err
@@ -103,7 +105,7 @@ func (s *Script) verify(opts VerifyOptions) ([]ProgramStats, error) {
 		return nil, s.explainLoadError(err, nil)
 	}
 	defer maps.Close()
-	progs, names, _, _ := s.programSpecs(loadConfig{startNS: monotonicNow(), childPID: opts.ChildPID})
+	progs, names, _, _ := s.programSpecs(loadConfig{startNS: monotonicNow(), childPID: opts.ChildPID}, false)
 	var stats []ProgramStats
 	for _, name := range uniqueNames(names) {
 		st := s.describe(name, names, progs)
@@ -137,7 +139,7 @@ func (s *Script) verify(opts VerifyOptions) ([]ProgramStats, error) {
 
 // loadedStats describes the programs of a loaded script.
 func (s *Script) loadedStats(l *loaded) []ProgramStats {
-	progs, names, _, _ := s.programSpecs(loadConfig{})
+	progs, names, _, _ := s.programSpecs(loadConfig{}, l.chained)
 	var stats []ProgramStats
 	for _, name := range uniqueNames(names) {
 		st := s.describe(name, names, progs)
