@@ -9,8 +9,8 @@ import (
 	"github.com/cilium/ebpf/asm"
 )
 
-// A Link is one program of a chain: its code and the stack it uses.
-type Link struct {
+// A ChainPart is one program of a chain: its code and the stack it uses.
+type ChainPart struct {
 	Spec      *ebpf.ProgramSpec
 	StackSize int
 }
@@ -32,18 +32,18 @@ type Link struct {
 // Chain returns an error, and the programs must be loaded one by one,
 // when one has subprograms (their symbols are function boundaries) or
 // when the frames leave no room for the slot.
-func Chain(name string, links []Link) (*ebpf.ProgramSpec, error) {
-	if len(links) < 2 {
+func Chain(name string, parts []ChainPart) (*ebpf.ProgramSpec, error) {
+	if len(parts) < 2 {
 		return nil, fmt.Errorf("a chain needs two programs or more")
 	}
 	depth := 0
-	for _, l := range links {
-		for _, ins := range l.Spec.Instructions {
+	for _, p := range parts {
+		for _, ins := range p.Spec.Instructions {
 			if ins.IsFunctionCall() || ins.IsLoadOfFunctionPointer() || strings.HasPrefix(ins.Symbol(), funcPrefix) {
-				return nil, fmt.Errorf("%s has subprograms", l.Spec.Name)
+				return nil, fmt.Errorf("%s has subprograms", p.Spec.Name)
 			}
 		}
-		depth = max(depth, l.StackSize)
+		depth = max(depth, p.StackSize)
 	}
 	ctxSlot := -int16(depth + 8)
 	if depth+8 > maxStack {
@@ -53,9 +53,9 @@ func Chain(name string, links []Link) (*ebpf.ProgramSpec, error) {
 	// source: the kernel wants line info on a program's first
 	// instruction when it has any.
 	var insns asm.Instructions
-	for i, l := range links {
-		last := i == len(links)-1
-		body := l.Spec.Instructions
+	for i, p := range parts {
+		last := i == len(parts)-1
+		body := p.Spec.Instructions
 		src := body[0].Source()
 		if i == 0 {
 			insns = append(insns, asm.StoreMem(asm.RFP, ctxSlot, asm.R1, asm.DWord).WithSource(src))
@@ -72,7 +72,7 @@ func Chain(name string, links []Link) (*ebpf.ProgramSpec, error) {
 				// To the next body's first instruction: the reload of R1.
 				off := end - pos - 1
 				if off > math.MaxInt16 {
-					return nil, fmt.Errorf("%s is too long to jump over", l.Spec.Name)
+					return nil, fmt.Errorf("%s is too long to jump over", p.Spec.Name)
 				}
 				ins = asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Ja), Offset: int16(off)}.WithSource(ins.Source())
 			}
@@ -80,7 +80,7 @@ func Chain(name string, links []Link) (*ebpf.ProgramSpec, error) {
 			pos += int(ins.Size() / asm.InstructionSize)
 		}
 	}
-	spec := *links[0].Spec
+	spec := *parts[0].Spec
 	spec.Name = name
 	spec.Instructions = insns
 	return &spec, nil

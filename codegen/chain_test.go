@@ -22,7 +22,7 @@ func TestChain(t *testing.T) {
 	}
 	first[1].Offset = 1 // over the first exit
 	second := asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()}
-	got, err := Chain("chained", []Link{
+	got, err := Chain("chained", []ChainPart{
 		{Spec: &ebpf.ProgramSpec{Name: "a", Type: ebpf.TracePoint, Instructions: first}, StackSize: 24},
 		{Spec: &ebpf.ProgramSpec{Name: "b", Type: ebpf.TracePoint, Instructions: second}, StackSize: 40},
 	})
@@ -63,10 +63,10 @@ func listing(insns asm.Instructions) string {
 // TestChainRefuses checks the programs Chain leaves to be loaded one by
 // one.
 func TestChainRefuses(t *testing.T) {
-	plain := func(stack int) Link {
-		return Link{Spec: &ebpf.ProgramSpec{Name: "p", Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}}, StackSize: stack}
+	plain := func(stack int) ChainPart {
+		return ChainPart{Spec: &ebpf.ProgramSpec{Name: "p", Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}}, StackSize: stack}
 	}
-	withCallback := Link{Spec: &ebpf.ProgramSpec{Name: "loop", Instructions: asm.Instructions{
+	withCallback := ChainPart{Spec: &ebpf.ProgramSpec{Name: "loop", Instructions: asm.Instructions{
 		asm.Mov.Imm(asm.R0, 0),
 		asm.Return(),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol(funcPrefix + "1"),
@@ -74,14 +74,14 @@ func TestChainRefuses(t *testing.T) {
 	}}}
 	for _, c := range []struct {
 		name  string
-		links []Link
+		parts []ChainPart
 		want  string
 	}{
-		{"one program", []Link{plain(0)}, "two programs or more"},
-		{"subprograms", []Link{plain(0), withCallback}, "loop has subprograms"},
-		{"full stack", []Link{plain(8), plain(maxStack - 4)}, "no stack left"},
+		{"one program", []ChainPart{plain(0)}, "two programs or more"},
+		{"subprograms", []ChainPart{plain(0), withCallback}, "loop has subprograms"},
+		{"full stack", []ChainPart{plain(8), plain(maxStack - 4)}, "no stack left"},
 	} {
-		_, err := Chain("c", c.links)
+		_, err := Chain("c", c.parts)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.want)
 		}

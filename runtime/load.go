@@ -236,11 +236,11 @@ func (s *Script) chainPrograms(specs []*ebpf.ProgramSpec, chain bool) (units []*
 	var out []*loadUnit
 	for _, u := range units {
 		if len(u.members) > 1 {
-			links := make([]codegen.Link, len(u.members))
+			parts := make([]codegen.ChainPart, len(u.members))
 			for k, i := range u.members {
-				links[k] = codegen.Link{Spec: specs[i], StackSize: s.Code.Programs[i].StackSize}
+				parts[k] = codegen.ChainPart{Spec: specs[i], StackSize: s.Code.Programs[i].StackSize}
 			}
-			spec, err := codegen.Chain(specs[u.members[0]].Name, links)
+			spec, err := codegen.Chain(specs[u.members[0]].Name, parts)
 			if err != nil {
 				// Loaded one by one, as the kernel would run them.
 				for _, i := range u.members {
