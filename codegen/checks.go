@@ -55,14 +55,9 @@ func (g *gen) checkHelper(fn asm.BuiltinFunc, pos ast.Pos) {
 		asm.JSGE.Imm(asm.R0, 0, ok),
 		asm.StoreMem(asm.RFP, slot+8, asm.R0, asm.DWord),
 		storeImm64(asm.RFP, slot, int64(ev.ID)),
-		asm.LoadMapPtr(asm.R1, 0).WithReference(EventsMap),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, int32(slot)),
-		asm.Mov.Imm(asm.R3, int32(size)),
-		asm.Mov.Imm(asm.R4, 0),
-		asm.FnRingbufOutput.Call(),
-		asm.JEq.Imm(asm.R0, 0, sent),
 	)
+	g.outputFrom(slot, size)
+	g.emit(asm.JEq.Imm(asm.R0, 0, sent))
 	g.incrementCounter(LostMap, LostRecords)
 	g.label(sent)
 	g.emit(asm.LoadMem(asm.R0, asm.RFP, slot+8, asm.DWord))

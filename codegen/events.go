@@ -116,6 +116,21 @@ func (g *gen) submit(rec *record) {
 	g.label(rec.done)
 }
 
+// outputFrom copies the record of size bytes at frame offset slot to the ring
+// buffer with bpf_ringbuf_output, for records built on the stack; R0 is
+// then 0, or negative when the buffer had no room (the caller counts the
+// loss). It clobbers R0..R5.
+func (g *gen) outputFrom(slot int16, size int) {
+	g.emit(
+		asm.LoadMapPtr(asm.R1, 0).WithReference(EventsMap),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, int32(slot)),
+		asm.Mov.Imm(asm.R3, int32(size)),
+		asm.Mov.Imm(asm.R4, 0),
+		asm.FnRingbufOutput.Call(),
+	)
+}
+
 // incrementCounter adds one to this CPU's slot index of a per-CPU array
 // of counters (lost records, updates lost to full maps).
 func (g *gen) incrementCounter(ref string, index int) {

@@ -45,14 +45,9 @@ func (g *gen) NoteProcess() {
 	// there, and gives it back. The key and the value are the pid's low
 	// 4 bytes; the update fails for a process another CPU has just added.
 	g.lookupOrInsert(ProcessMap, pid, done, func() { g.emit(asm.Mov.Reg(asm.R3, asm.R2)) })
+	g.emit(asm.JNE.Imm(asm.R0, 0, done))
+	g.outputFrom(rec, size)
 	g.emit(
-		asm.JNE.Imm(asm.R0, 0, done),
-		asm.LoadMapPtr(asm.R1, 0).WithReference(EventsMap),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, int32(rec)),
-		asm.Mov.Imm(asm.R3, int32(size)),
-		asm.Mov.Imm(asm.R4, 0),
-		asm.FnRingbufOutput.Call(),
 		// A record the full ring buffer dropped is counted lost, and the
 		// process is forgotten so that the next time reports it again.
 		asm.JEq.Imm(asm.R0, 0, done),
